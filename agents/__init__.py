@@ -1,0 +1,1 @@
+"""Players behind one small interface: given a state, choose a move (optionally with an evaluation)."""

@@ -1,0 +1,1 @@
+"""The engine: Numba MCTS, self-play, learners, distribution and the command-line entry points."""

@@ -1,0 +1,1 @@
+"""One module per benchmark (``python -m engine.bench NAME``); shared helpers in ``_common``."""

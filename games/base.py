@@ -1,0 +1,211 @@
+"""The game API shared by search, training, the UI and the protocols.
+
+A game is two layers:
+
+* **Rules**: pure Numba ``@njit`` functions over flat numpy arrays. A position (``state``) is a 1-D array
+  of the game's own dtype and length; ``params`` is a 1-D ``int64`` array of the game's configuration
+  (board size, komi, ...) so that a board size is an argument, never a global. The search compiles
+  against these functions and never sees a Python object. The contract (every function takes ``params``
+  first)::
+
+      init_state(params) -> state                      # allocates; not on the hot path
+      legal_mask(params, state, out) -> int             # out: bool[A]; returns the number of legal actions
+      apply(params, state, action) -> None              # in place; action must be legal
+      outcome(params, state) -> int                     # ONGOING, or +1 / 0 / -1 from the first player's view
+      to_play(params, state) -> int                     # 0 = first player, 1 = second
+      encode(params, state, out) -> None                # out: float32[C, H, W], from the mover's view
+      state_hash(params, state) -> int64                # position identity (transpositions, caches)
+
+* **Game**: a thin Python facade for tools and people: checked moves with clear errors, notation,
+  rendering, metadata and symmetries.
+
+Values follow one convention everywhere: ``outcome``/``result`` are from the first player's view; the
+search converts them to the view of the player to move.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+ONGOING = 2
+"""``outcome`` of a position whose game is not over."""
+
+Rules = namedtuple(
+    "Rules", ["init_state", "legal_mask", "apply", "outcome", "to_play", "encode", "state_hash"]
+)
+Rules.__doc__ = "The Numba kernels of one game (see the module docstring for their contract)."
+
+
+class IllegalMove(ValueError):
+    """A move that is malformed or not legal in the position; the message names the move and why."""
+
+
+class Game:
+    """Python facade over one game's Numba rules.
+
+    Subclasses set the metadata and implement ``parse_move``, ``format_move``, ``render`` and
+    ``transform_state``; everything else comes from the rules.
+    """
+
+    name: str = "game"
+    rules: Rules
+    params: np.ndarray
+    num_actions: int
+    plane_shape: tuple[int, int, int]
+    max_game_length: int
+    num_players: int = 2
+    player_names: tuple[str, str] = ("first", "second")
+    num_symmetries: int = 1
+    record_format: str = "moves"  # how games are saved: "moves", "sgf" or "pgn"
+    # Dirichlet alpha for root noise, scaled to the typical number of legal moves (AlphaZero: 10 / moves).
+    dirichlet_alpha: float = 0.3
+
+    # ----------------------------------------------------------------------------- rules, checked
+    def initial_state(self) -> np.ndarray:
+        return self.rules.init_state(self.params)
+
+    def legal_mask(self, state: np.ndarray) -> np.ndarray:
+        mask = np.zeros(self.num_actions, dtype=np.bool_)
+        self.rules.legal_mask(self.params, state, mask)
+        return mask
+
+    def legal_actions(self, state: np.ndarray) -> list[int]:
+        return [int(a) for a in np.flatnonzero(self.legal_mask(state))]
+
+    def apply(self, state: np.ndarray, action: int) -> np.ndarray:
+        """Return the position after ``action``; the given state is left unchanged."""
+        action = self._check_action(state, action)
+        child = state.copy()
+        self.rules.apply(self.params, child, action)
+        return child
+
+    def _check_action(self, state: np.ndarray, action) -> int:
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+            raise IllegalMove(f"action {action!r} is not an integer action index")
+        action = int(action)
+        if not 0 <= action < self.num_actions:
+            raise IllegalMove(f"action {action} is out of range 0..{self.num_actions - 1} for {self.name}")
+        if self.is_terminal(state):
+            raise IllegalMove(f"move {self.format_move(state, action)} after the game is over")
+        if not self.legal_mask(state)[action]:
+            raise IllegalMove(f"move {self.format_move(state, action)} is illegal: {self._why_illegal(state, action)}")
+        return action
+
+    def _why_illegal(self, state: np.ndarray, action: int) -> str:
+        return "not a legal move in this position"
+
+    def is_terminal(self, state: np.ndarray) -> bool:
+        return int(self.rules.outcome(self.params, state)) != ONGOING
+
+    def result(self, state: np.ndarray) -> int:
+        """+1 / 0 / -1 from the first player's view; raises if the game is not over."""
+        out = int(self.rules.outcome(self.params, state))
+        if out == ONGOING:
+            raise ValueError("the game is not over")
+        return out
+
+    def to_play(self, state: np.ndarray) -> int:
+        return int(self.rules.to_play(self.params, state))
+
+    def encode(self, state: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.plane_shape, dtype=np.float32)
+        self.rules.encode(self.params, state, out)
+        return out
+
+    def state_hash(self, state: np.ndarray) -> int:
+        return int(self.rules.state_hash(self.params, state))
+
+    # ----------------------------------------------------------------------------- notation
+    def parse_move(self, state: np.ndarray, text: str) -> int:
+        """The legal action written ``text`` in the game's notation; ``IllegalMove`` if none."""
+        raise NotImplementedError
+
+    def format_move(self, state: np.ndarray, action: int) -> str:
+        raise NotImplementedError
+
+    def play_moves(self, moves: str | Iterable[str], state: np.ndarray | None = None) -> np.ndarray:
+        """Apply moves written in the game's notation (a list, or one whitespace-separated string)."""
+        state = self.initial_state() if state is None else state
+        if isinstance(moves, str):
+            moves = moves.split()
+        for i, text in enumerate(moves):
+            try:
+                state = self.apply(state, self.parse_move(state, text))
+            except IllegalMove as err:
+                raise IllegalMove(f"move {i + 1} ({text!r}): {err}") from None
+        return state
+
+    def parse_position(self, text: str) -> np.ndarray:
+        """A position from one line of text (a move list by default; games may accept more)."""
+        return self.play_moves(text)
+
+    def render(self, state: np.ndarray) -> str:
+        raise NotImplementedError
+
+    def describe_result(self, state: np.ndarray) -> str:
+        r = self.result(state)
+        if r == 0:
+            return "draw"
+        return f"{self.player_names[0 if r > 0 else 1]} wins"
+
+    # ----------------------------------------------------------------------------- symmetries
+    def transform_planes(self, planes: np.ndarray, k: int) -> np.ndarray:
+        """Apply symmetry ``k`` to planes ``[..., C, H, W]``."""
+        if k == 0:
+            return planes
+        raise ValueError(f"{self.name} has no symmetry {k}")
+
+    def transform_policy(self, policy: np.ndarray, k: int) -> np.ndarray:
+        """Apply symmetry ``k`` to a vector over actions ``[..., A]`` (policy, visits, legal mask)."""
+        if k == 0:
+            return policy
+        raise ValueError(f"{self.name} has no symmetry {k}")
+
+    def transform_state(self, state: np.ndarray, k: int) -> np.ndarray:
+        if k == 0:
+            return state.copy()
+        raise ValueError(f"{self.name} has no symmetry {k}")
+
+    # ----------------------------------------------------------------------------- misc
+    def describe(self) -> dict:
+        return {
+            "game": self.name,
+            "num_actions": self.num_actions,
+            "plane_shape": list(self.plane_shape),
+            "max_game_length": self.max_game_length,
+            "num_symmetries": self.num_symmetries,
+        }
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+# --------------------------------------------------------------------------------- dihedral helpers
+def dihedral(x: np.ndarray, k: int) -> np.ndarray:
+    """Symmetry ``k`` in 0..7 of the dihedral group on the last two axes (square boards).
+
+    ``k % 4`` quarter turns counter-clockwise, then for ``k >= 4`` a transpose of the last two axes.
+    """
+    if not 0 <= k < 8:
+        raise ValueError(f"dihedral symmetry index {k} is not in 0..7")
+    y = np.rot90(x, k % 4, axes=(-2, -1))
+    if k >= 4:
+        y = np.swapaxes(y, -1, -2)
+    return np.ascontiguousarray(y)
+
+
+def dihedral_policy(policy: np.ndarray, k: int, height: int, width: int) -> np.ndarray:
+    """Dihedral symmetry of a vector over board cells ``h * width + w`` plus trailing extra actions (pass)."""
+    cells = height * width
+    board = policy[..., :cells].reshape(policy.shape[:-1] + (height, width))
+    out = dihedral(board, k).reshape(policy.shape[:-1] + (cells,))
+    if policy.shape[-1] > cells:
+        out = np.concatenate([out, policy[..., cells:]], axis=-1)
+    return out
+
+
+def as_moves(moves: str | Sequence[str]) -> list[str]:
+    return moves.split() if isinstance(moves, str) else list(moves)
