@@ -1,0 +1,136 @@
+"""The player interface used by the arena, the terminal UI and the GTP/UCI protocols.
+
+An agent is told about a new game (``reset``), about every move played by either side (``observe``, so
+search agents can reuse their subtree), and asked for a move (``choose``), which returns a ``Decision``: the
+action and, when the agent has one, an evaluation. Agents are built from short specs by ``agents.make``::
+
+    agents.make("random", game)
+    agents.make("minimax", game)              # exact play, small games only
+    agents.make("mcts:1000", game)            # pure MCTS with random rollouts, 1000 simulations per move
+    agents.make("alphazero:path/to/ckpt.pt", game, simulations=800)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class MoveStat:
+    """One candidate move of a search: action, visits, prior and value (mover's view)."""
+
+    action: int
+    visits: int = 0
+    prior: float = 0.0
+    value: float = 0.0
+
+
+@dataclass
+class Decision:
+    """What an agent chose, and why when it knows: ``value`` is in [-1, 1] from the mover's view."""
+
+    action: int
+    value: float | None = None
+    top: list[MoveStat] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+    resign: bool = False
+
+
+ProgressFn = Callable[[dict], None]
+"""Called while an agent thinks with a dict such as {"simulations": n, "best": action, "value": v}."""
+
+
+class Agent:
+    """Base class: override ``choose``; ``reset`` and ``observe`` are optional."""
+
+    name = "agent"
+
+    def __init__(self, game):
+        self.game = game
+
+    def reset(self) -> None:
+        """A new game starts (from ``game.initial_state()`` or a position set up by the caller)."""
+
+    def observe(self, state: np.ndarray, action: int) -> None:
+        """``action`` was played in ``state`` (by either side)."""
+
+    def undo(self) -> None:
+        """The last move was taken back; search agents drop what they reused."""
+
+    def choose(self, state: np.ndarray, progress: ProgressFn | None = None) -> Decision:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release processes or threads the agent holds."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+class RandomAgent(Agent):
+    """Uniform over legal moves (seeded)."""
+
+    def __init__(self, game, seed: int | None = 0):
+        super().__init__(game)
+        self.name = "random"
+        self.rng = np.random.default_rng(seed)
+
+    def choose(self, state, progress=None):
+        return Decision(int(self.rng.choice(self.game.legal_actions(state))))
+
+
+class MinimaxAgent(Agent):
+    """Perfect play by exhaustive negamax (tic-tac-toe and tiny boards); ties broken at random (seeded)."""
+
+    def __init__(self, game, seed: int | None = 0):
+        from .minimax import Solver
+
+        super().__init__(game)
+        self.name = "minimax"
+        self.solver = Solver(game)
+        self.rng = np.random.default_rng(seed)
+
+    def choose(self, state, progress=None):
+        values = self.solver.action_values(state)
+        best = np.flatnonzero(values == values.max())
+        return Decision(int(self.rng.choice(best)), value=float(values.max()))
+
+
+# ------------------------------------------------------------------------------------------- registry
+_AGENTS: dict[str, str] = {}
+
+
+def register_agent(kind: str, target: str) -> None:
+    """Register an agent factory ``"module:callable"``; it is called as ``factory(game, arg, **kwargs)``."""
+    _AGENTS[kind] = target
+
+
+def agent_kinds() -> list[str]:
+    return sorted(_AGENTS)
+
+
+def make(spec: str, game, **kwargs) -> Agent:
+    """Build an agent from a spec ``kind[:argument]`` (see the module docstring)."""
+    kind, _, arg = str(spec).partition(":")
+    kind = kind.strip().lower()
+    if kind not in _AGENTS:
+        raise ValueError(f"unknown player {spec!r}; known kinds: {', '.join(agent_kinds())}")
+    module_name, fn_name = _AGENTS[kind].split(":")
+    factory = getattr(importlib.import_module(module_name), fn_name)
+    return factory(game, arg or None, **kwargs)
+
+
+def _make_random(game, arg, seed=0, **_):
+    return RandomAgent(game, seed=seed)
+
+
+def _make_minimax(game, arg, seed=0, **_):
+    return MinimaxAgent(game, seed=seed)
+
+
+register_agent("random", "agents.base:_make_random")
+register_agent("minimax", "agents.base:_make_minimax")
