@@ -145,6 +145,24 @@ class Game:
     def render(self, state: np.ndarray) -> str:
         raise NotImplementedError
 
+    record_extension: str = ".txt"
+
+    def format_record(self, actions: Sequence[int], tags: dict | None = None, start: np.ndarray | None = None) -> str:
+        """A game record as text: ``key: value`` tag lines, then the moves in the game's notation and the result.
+
+        Go writes SGF and chess PGN instead (``record_format``, ``record_extension``).
+        """
+        state = self.initial_state() if start is None else start
+        lines = [f"{k}: {v}" for k, v in (tags or {}).items()]
+        moves = []
+        for a in actions:
+            moves.append(self.format_move(state, a))
+            state = self.apply(state, a)
+        lines.append(" ".join(moves))
+        if self.is_terminal(state):
+            lines.append(f"result: {self.result(state):+d} ({self.describe_result(state)})")
+        return "\n".join(lines) + "\n"
+
     def describe_result(self, state: np.ndarray) -> str:
         r = self.result(state)
         if r == 0:

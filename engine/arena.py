@@ -1,0 +1,177 @@
+"""Arena: pit players against each other, alternating colours, and rate them (Bradley-Terry Elo).
+
+    python -m engine.arena tictactoe minimax random --games 20
+    python -m engine.arena connect4 mcts:200 mcts:1000 random --games 10 --save runs/arena
+    python -m engine.arena connect4 alphazero mcts:1000 --games 100 --json
+
+Players are agent specs (``agents.make``): ``random``, ``minimax``, ``mcts:N`` (pure MCTS, N rollout
+simulations per move), ``alphazero[:CHECKPOINT]`` (the shipped checkpoint of the game by default), and for Go
+and chess external programs (``gtp:COMMAND``, ``uci:COMMAND``). With two players they play ``--games`` games;
+with more, every pair does (round robin). Games are saved in the game's record format with ``--save DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import agents as agents_mod
+from agents.base import Agent, Decision
+
+from .cli import UserError, add_common_args, emit, make_game, run_main, seed_everything
+from .elo import fit_elo
+
+
+@dataclass
+class GameRecord:
+    """One finished game: the moves, the result from the first player's view and why it ended."""
+
+    actions: list[int]
+    result: int
+    reason: str = "end"  # "end", "resign", "max_moves"
+    decisions: list[Decision] = field(default_factory=list)
+    start: np.ndarray | None = None
+
+
+def play_game(game, players: Sequence[Agent], start: np.ndarray | None = None, max_moves: int | None = None,
+              on_move: Callable[[np.ndarray, int, Decision], None] | None = None) -> GameRecord:
+    """Play one game between ``players[0]`` (first player) and ``players[1]``; every agent observes every move."""
+    state = game.initial_state() if start is None else start.copy()
+    for p in players:
+        p.reset()
+    actions: list[int] = []
+    decisions: list[Decision] = []
+    limit = game.max_game_length if max_moves is None else max_moves
+    while not game.is_terminal(state):
+        if len(actions) >= limit:
+            return GameRecord(actions, 0, "max_moves", decisions, start)
+        mover = game.to_play(state)
+        decision = players[mover].choose(state)
+        if decision.resign:
+            return GameRecord(actions, -1 if mover == 0 else 1, "resign", decisions, start)
+        if not game.legal_mask(state)[decision.action]:
+            raise RuntimeError(
+                f"{players[mover].name} chose an illegal move {decision.action} in\n{game.render(state)}")
+        for p in players:
+            p.observe(state, decision.action)
+        if on_move is not None:
+            on_move(state, decision.action, decision)
+        actions.append(decision.action)
+        decisions.append(decision)
+        state = game.apply(state, decision.action)
+    return GameRecord(actions, game.result(state), "end", decisions, start)
+
+
+@dataclass
+class MatchResult:
+    """Results of a set of games between named players."""
+
+    records: list[tuple[str, str, float]] = field(default_factory=list)  # (first, second, score of first)
+
+    def add(self, first: str, second: str, result: int) -> None:
+        self.records.append((first, second, (result + 1) / 2.0))
+
+    def table(self, anchor: str | None = None) -> list[dict]:
+        ratings = fit_elo(self.records, anchor=anchor)
+        rows = []
+        for name, r in sorted(ratings.items(), key=lambda kv: -kv[1].elo):
+            wins = sum(1 for a, b, s in self.records if (a == name and s == 1) or (b == name and s == 0))
+            losses = sum(1 for a, b, s in self.records if (a == name and s == 0) or (b == name and s == 1))
+            draws = r.games - wins - losses
+            rows.append({"player": name, "games": r.games, "wins": wins, "draws": draws, "losses": losses,
+                         "score": round(r.score / max(r.games, 1), 4), "elo": round(r.elo, 1),
+                         "elo_ci95": round(r.ci95, 1) if np.isfinite(r.ci95) else None})
+        return rows
+
+
+def run_match(game, players: dict[str, Agent], games_per_pair: int, save_dir: Path | None = None,
+              progress: bool = True, max_moves: int | None = None) -> MatchResult:
+    """Every pair of players plays ``games_per_pair`` games, colours alternating."""
+    from rich.progress import Progress
+
+    names = list(players)
+    pairs = list(itertools.combinations(names, 2))
+    result = MatchResult()
+    with Progress(transient=True, disable=not progress) as bar:
+        task = bar.add_task("arena", total=len(pairs) * games_per_pair)
+        for a, b in pairs:
+            for g in range(games_per_pair):
+                first, second = (a, b) if g % 2 == 0 else (b, a)
+                rec = play_game(game, [players[first], players[second]], max_moves=max_moves)
+                result.add(first, second, rec.result)
+                if save_dir is not None:
+                    tags = {"first": first, "second": second, "result": rec.result, "ended by": rec.reason}
+                    path = save_dir / f"{len(result.records):04d}-{_slug(first)}-vs-{_slug(second)}"
+                    path = path.with_suffix(game.record_extension)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(game.format_record(rec.actions, tags, rec.start))
+                bar.update(task, advance=1, description=f"{first} vs {second}")
+    return result
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:40]
+
+
+def format_table(rows: list[dict]) -> str:
+    head = f"{'player':<28} {'games':>5} {'W':>5} {'D':>5} {'L':>5} {'score':>7} {'Elo':>12}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        ci = "fixed" if r["elo_ci95"] == 0 else ("?" if r["elo_ci95"] is None else f"±{r['elo_ci95']:.0f}")
+        lines.append(f"{r['player']:<28} {r['games']:>5} {r['wins']:>5} {r['draws']:>5} {r['losses']:>5} "
+                     f"{100 * r['score']:>6.1f}% {r['elo']:>6.0f} {ci:>5}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m engine.arena", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("game", help="game name (tictactoe, connect4, go, chess)")
+    p.add_argument("players", nargs="+", help="two or more player specs (random, minimax, mcts:N, alphazero[:CKPT])")
+    p.add_argument("--games", type=int, default=10, help="games per pair of players (colours alternate)")
+    p.add_argument("--game-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="game options, e.g. size=9 komi=7.5")
+    p.add_argument("--simulations", type=int, default=None, help="search budget for search players that take one")
+    p.add_argument("--anchor", default=None,
+                   help="player whose Elo is fixed at 0 (default: random if playing, else the last player)")
+    p.add_argument("--save", type=Path, default=None, help="folder for the game records")
+    p.add_argument("--max-moves", type=int, default=None, help="adjudicate a draw after this many moves")
+    add_common_args(p)
+    args = p.parse_args(argv)
+    if len(args.players) < 2:
+        raise UserError("the arena needs at least two players")
+    if args.games < 1:
+        raise UserError(f"--games must be at least 1, got {args.games}")
+    seed_everything(args.seed)
+    game = make_game(args.game, args.game_option)
+    players: dict[str, Agent] = {}
+    for i, spec in enumerate(args.players):
+        name = spec if spec not in players else f"{spec}#{i + 1}"
+        kwargs = {"seed": args.seed + i}
+        if args.simulations is not None:
+            kwargs["simulations"] = args.simulations
+        try:
+            players[name] = agents_mod.make(spec, game, **kwargs)
+        except (ValueError, FileNotFoundError) as err:
+            raise UserError(f"player {spec!r}: {err}") from None
+    try:
+        result = run_match(game, players, args.games, args.save, progress=not args.json, max_moves=args.max_moves)
+    finally:
+        for agent in players.values():
+            agent.close()
+    anchor = args.anchor or ("random" if "random" in players else list(players)[-1])
+    if anchor not in players:
+        raise UserError(f"--anchor {anchor!r} is not one of the players: {', '.join(players)}")
+    rows = result.table(anchor=anchor)
+    out = {"game": game.name, "games_per_pair": args.games, "anchor": anchor, "table": rows,
+           "games": [{"first": a, "second": b, "score_first": s} for a, b, s in result.records]}
+    emit(out, args.json, format_table(rows))
+
+
+if __name__ == "__main__":
+    run_main(main)
