@@ -42,3 +42,4 @@ def make(name: str, **kwargs) -> Game:
 
 register("tictactoe", "games.tictactoe:TicTacToe")
 register("connect4", "games.connect_four:ConnectFour")
+register("chess", "games.chess:Chess")
