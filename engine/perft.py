@@ -11,12 +11,19 @@ A game may offer a faster specialised ``perft`` method.
     python -m engine.perft connect4 --depth 8
     python -m engine.perft tictactoe --depth 9 --stats
     python -m engine.perft connect4 width=8 height=7 --depth 6 --position 44 --json
+    python -m engine.perft chess --position "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq -" --depth 4
+    python -m engine.perft chess --epd perftsuite.epd --max-depth 5
+
+``--epd FILE`` checks a whole suite in one process: each line is a position in the game's notation followed by
+expected counts, ``FEN ;D1 20 ;D2 400 ...``; every mismatch is reported and the exit status is 1 if any.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import time
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -130,6 +137,8 @@ def run_perft(game, state, depth: int) -> tuple[int, float]:
     fast = getattr(game, "perft", None)
     if fast is None:
         perft(game.rules, game.params, state, 1, game.num_actions)  # compile outside the timing
+    else:
+        fast(state, min(depth, 2))
     t0 = time.perf_counter()
     nodes = fast(state, depth) if fast is not None else perft(game.rules, game.params, state, depth, game.num_actions)
     return int(nodes), time.perf_counter() - t0
@@ -140,14 +149,21 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("game", help="game name (tictactoe, connect4, go, chess)")
     p.add_argument("options", nargs="*", help="game options as key=value (width=8, size=9, komi=7.5)")
-    p.add_argument("--depth", type=int, required=True, help="plies to search")
+    p.add_argument("--depth", type=int, default=None, help="plies to search (required unless --epd)")
     p.add_argument("--position", default=None,
                    help="start position: moves in the game's notation (Connect Four digits, FEN for chess)")
     p.add_argument("--stats", action="store_true",
                    help="walk the whole tree: results of terminal leaves and distinct positions per ply")
     p.add_argument("--divide", action="store_true", help="also print the leaf count below each root move")
+    p.add_argument("--epd", default=None, metavar="FILE",
+                   help="check a perft suite: lines 'POSITION ;D1 n1 ;D2 n2 ...'; reports every mismatch")
+    p.add_argument("--max-depth", type=int, default=None, help="with --epd: skip the depths above this one")
     add_common_args(p)
     args = p.parse_args(argv)
+    if args.epd is not None:
+        return run_epd(args)
+    if args.depth is None:
+        raise UserError("--depth is required (or --epd FILE to check a perft suite)")
     if args.depth < 0:
         raise UserError(f"--depth must be >= 0, got {args.depth}")
     game = make_game(args.game, args.options)
@@ -156,8 +172,9 @@ def main(argv=None):
               "position": args.position if args.position is not None else "start"}
     if args.divide:
         divide = {}
+        name = getattr(game, "format_uci", game.format_move)  # chess: UCI, as engines print their divide
         for a in game.legal_actions(state):
-            divide[game.format_move(state, a)] = run_perft(game, game.apply(state, a), args.depth - 1)[0]
+            divide[name(state, a)] = run_perft(game, game.apply(state, a), args.depth - 1)[0]
         result["divide"] = divide
     nodes, seconds = run_perft(game, state, args.depth)
     result.update(nodes=nodes, seconds=round(seconds, 6), nodes_per_second=round(nodes / max(seconds, 1e-9)))
@@ -178,6 +195,82 @@ def main(argv=None):
             lines = [f"{m}: {n}" for m, n in result["divide"].items()] + lines
         text = "\n".join(lines)
     emit(result, args.json, text)
+
+
+_EPD_DEPTH = re.compile(r"^D(\d+)\s+(\d+)$")
+
+
+def read_epd(path: Path) -> list[tuple[int, str, list[tuple[int, int]]]]:
+    """Lines of a perft suite: (line number, position, [(depth, expected nodes), ...])."""
+    if not path.is_file():
+        raise UserError(f"EPD file {str(path)!r} does not exist")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"cannot read EPD file {str(path)!r}: {err}") from None
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        position, *fields = [f.strip() for f in line.split(";")]
+        checks = []
+        for f in fields:
+            if not f:
+                continue
+            m = _EPD_DEPTH.match(f)
+            if not m:
+                raise UserError(f"{path}:{number}: {f!r} is not a perft count (write ';D<depth> <nodes>')")
+            checks.append((int(m.group(1)), int(m.group(2))))
+        if not position or not checks:
+            raise UserError(f"{path}:{number}: expected 'POSITION ;D1 <nodes> ...', got {line!r}")
+        out.append((number, position, checks))
+    if not out:
+        raise UserError(f"EPD file {str(path)!r} has no positions")
+    return out
+
+
+def run_epd(args) -> int:
+    """Check every count of a perft suite in one process; exit status 1 when any count differs."""
+    from rich.progress import Progress
+
+    from games import IllegalMove
+
+    game = make_game(args.game, args.options)
+    suite = read_epd(Path(args.epd))
+    max_depth = args.max_depth if args.max_depth is not None else 1 << 30
+    mismatches, checked, nodes, seconds = [], 0, 0, 0.0
+    todo = sum(1 for _, _, checks in suite for d, _ in checks if d <= max_depth)
+    with Progress(transient=True, disable=args.json) as bar:
+        task = bar.add_task("perft suite", total=todo)
+        for number, position, checks in suite:
+            try:
+                state = game.parse_position(position)
+            except IllegalMove as err:
+                raise UserError(f"{args.epd}:{number}: {err}") from None
+            for depth, expected in checks:
+                if depth > max_depth:
+                    continue
+                got, dt = run_perft(game, state, depth)
+                checked += 1
+                nodes += got
+                seconds += dt
+                if got != expected:
+                    mismatches.append({"line": number, "position": position, "depth": depth,
+                                       "expected": expected, "got": got})
+                bar.advance(task)
+    result = {"game": game.name, "epd": str(args.epd), "positions": len(suite), "checks": checked,
+              "mismatches": mismatches, "nodes": nodes, "seconds": round(seconds, 6),
+              "nodes_per_second": round(nodes / max(seconds, 1e-9))}
+    text = None
+    if not args.json:
+        lines = [f"line {m['line']}: depth {m['depth']}: expected {m['expected']}, got {m['got']} ({m['position']})"
+                 for m in mismatches]
+        lines.append(f"{checked} counts on {len(suite)} positions checked, {len(mismatches)} mismatches, "
+                     f"{nodes:,} nodes in {seconds:.2f} s")
+        text = "\n".join(lines)
+    emit(result, args.json, text)
+    return 1 if mismatches else 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base import IllegalMove, Game, Rules
+from ..base import Game, IllegalMove, Rules
 from . import notation as N
 from . import rules as R
 from .tables import build_params
@@ -61,7 +61,7 @@ class Chess(Game):
         return N.board_from_fen(self.params, fen)
 
     def to_fen(self, state: np.ndarray) -> str:
-        return N.fen_of(state)
+        return N.fen_of(self.params, state)
 
     def parse_position(self, text: str) -> np.ndarray:
         """A FEN, ``startpos``, ``startpos moves e2e4 e7e5``, ``fen FEN moves ...``, or moves from the start."""

@@ -59,15 +59,15 @@ def piece_at(state: np.ndarray, sq: int) -> tuple[int, int] | None:
 
 # ------------------------------------------------------------------------------------------ FEN
 def board_from_fen(params: np.ndarray, fen: str) -> np.ndarray:
-    """A state from a FEN (6 fields; 4 are accepted with clocks 0 and 1). Raises ``FenError`` naming the field."""
+    """A state from a FEN (6 fields; with 4 or 5 the clocks default to 0 and 1). ``FenError`` names the field."""
     if not isinstance(fen, str):
         raise FenError(f"a FEN must be a string, got {type(fen).__name__}")
     fields = fen.split()
-    if len(fields) not in (4, 6):
+    if len(fields) not in (4, 5, 6):
         raise FenError(f"FEN {fen!r} has {len(fields)} fields; it needs 6 (piece placement, side to move, castling, "
                        "en passant, halfmove clock, fullmove number)")
     placement, side, castling, ep = fields[:4]
-    halfmove, fullmove = fields[4:6] if len(fields) == 6 else ("0", "1")
+    halfmove, fullmove = (fields[4:] + ["0", "1"][len(fields) - 4:])[:2]
     s = np.zeros(R.STATE_SIZE, dtype=np.int64)
     boards = [0] * 8
     ranks = placement.split("/")
@@ -154,6 +154,8 @@ def board_from_fen(params: np.ndarray, fen: str) -> np.ndarray:
         s[i] = np.int64(v - (1 << 64) if v >= 1 << 63 else v)
     s[R.SIDE] = us
     s[R.CASTLE] = rights
+    if ep_sq >= 0 and not int(params[R.T.PAWN_ATT + (1 - us) * 64 + ep_sq]) & boards[R.PAWN] & boards[R.WHITE_BB + us]:
+        ep_sq = -1  # as after a double step in ``make``: kept only when a pawn of ours stands ready to take
     s[R.EP] = ep_sq
     s[R.HALFMOVE] = half
     s[R.PLY] = 2 * (full - 1) + us
@@ -167,7 +169,8 @@ def board_from_fen(params: np.ndarray, fen: str) -> np.ndarray:
     return s
 
 
-def fen_of(state: np.ndarray) -> str:
+def fen_of(params: np.ndarray, state: np.ndarray) -> str:
+    """FEN of a state; the en-passant square only when a capture there is legal (as python-chess writes it)."""
     rows = []
     for rank in range(7, -1, -1):
         row, empty = "", 0
@@ -184,7 +187,7 @@ def fen_of(state: np.ndarray) -> str:
         rows.append(row + (str(empty) if empty else ""))
     rights = int(state[R.CASTLE])
     castling = "".join(c for i, c in enumerate("KQkq") if rights & (1 << i)) or "-"
-    ep = square_name(int(state[R.EP])) if state[R.EP] >= 0 else "-"
+    ep = square_name(int(state[R.EP])) if R.has_legal_ep(params, state) else "-"
     ply = int(state[R.PLY])
     return (f"{'/'.join(rows)} {'wb'[int(state[R.SIDE])]} {castling} {ep} {int(state[R.HALFMOVE])} "
             f"{ply // 2 + 1}")
@@ -359,10 +362,6 @@ def why_illegal(params: np.ndarray, state: np.ndarray, fr: int, to: int, promo: 
     name = f"the {PIECE_NAMES[piece]} on {square_name(fr)}"
     if fr == to:
         return "a move must change square"
-    target = piece_at(state, to)
-    if target is not None and target[0] == us:
-        return f"{square_name(to)} is occupied by {side}'s own {PIECE_NAMES[target[1]]}"
-    last_rank = (to >> 3) == (7 if us == 0 else 0)
     if piece == R.KING and fr == 4 + 56 * us and abs(to - fr) == 2:
         long = to < fr
         right = 1 << (2 * us + (1 if long else 0))
@@ -375,6 +374,10 @@ def why_illegal(params: np.ndarray, state: np.ndarray, fr: int, to: int, promo: 
         if R.in_check(params, state):
             return "the king is in check and cannot castle out of it"
         return "the king would pass through or land on an attacked square"
+    target = piece_at(state, to)
+    if target is not None and target[0] == us:
+        return f"{square_name(to)} is occupied by {side}'s own {PIECE_NAMES[target[1]]}"
+    last_rank = (to >> 3) == (7 if us == 0 else 0)
     if not _pseudo_reaches(params, state, fr, to):
         return f"{name} cannot move to {square_name(to)}"
     if piece == R.PAWN and last_rank and promo == 0:

@@ -14,7 +14,8 @@ index         content
 6, 7          colour bitboards: white, black
 8             side to move (0 white, 1 black)
 9             castling rights: 1 white O-O, 2 white O-O-O, 4 black O-O, 8 black O-O-O
-10            en-passant target square, or -1 (set only when a legal en-passant capture exists)
+10            en-passant target square after a double step next to an enemy pawn, or -1 (the hash and
+              the FEN include it only when a capture there is legal, as FIDE 9.2 defines a position)
 11            halfmove clock (plies since the last capture or pawn move; fifty-move rule)
 12            ply: 2 * (fullmove number - 1) + side to move
 13            outcome: ``ONGOING`` or +1 / 0 / -1 from white's view, set by ``apply``
@@ -426,8 +427,8 @@ def has_legal_ep(P, b):
 def make(P, b, m):
     """Play internal move ``m`` on board ``b`` (indices 0..10) in place; returns the captured piece or -1.
 
-    The en-passant square is set after a double step when an enemy pawn stands beside it (``apply``
-    then keeps it only if the capture is legal)."""
+    The en-passant square is set after a double step when an enemy pawn stands beside it (whether the
+    capture is legal is decided by the generator)."""
     fr = m & 63
     to = (m >> 6) & 63
     promo = (m >> 12) & 7
@@ -484,7 +485,7 @@ def compute_hash(P, s):
                 h ^= P[T.ZOBRIST + (colour * 6 + piece) * 64 + lsb(bb)]
                 bb &= bb - 1
     h ^= P[T.Z_CASTLE + s[CASTLE]]
-    if s[EP] >= 0:
+    if s[EP] >= 0 and has_legal_ep(P, s):  # an en-passant square nobody can use is not part of the position
         h ^= P[T.Z_EP + (s[EP] & 7)]
     if s[SIDE]:
         h ^= P[T.Z_SIDE]
@@ -535,8 +536,6 @@ def _outcome_now(P, s, repetitions):
 @njit(cache=True)
 def _record(P, s, first):
     """After the board changed: hash, repetitions, history and outcome (``first``: a fresh position)."""
-    if s[EP] >= 0 and not has_legal_ep(P, s):
-        s[EP] = -1  # an en-passant square nobody can use is not part of the position (FIDE 9.2)
     h = compute_hash(P, s)
     s[HASH] = h
     ply = s[PLY]
