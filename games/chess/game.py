@@ -226,17 +226,10 @@ class Chess(Game):
 
     def render(self, state: np.ndarray) -> str:
         """Text board, white at the bottom: upper case white, lower case black, ``.`` empty."""
+        letters = N.board_letters(state)
         lines = []
         for rank in range(7, -1, -1):
-            cells = []
-            for file in range(8):
-                pc = N.piece_at(state, rank * 8 + file)
-                if pc is None:
-                    cells.append(".")
-                else:
-                    letter = N.PIECE_LETTERS[pc[1]]
-                    cells.append(letter if pc[0] == 0 else letter.lower())
-            lines.append(f"{rank + 1} {' '.join(cells)}")
+            lines.append(f"{rank + 1} " + " ".join(letters[rank * 8 + f] or "." for f in range(8)))
         lines.append("  a b c d e f g h")
         status = f"{self.player_names[int(state[R.SIDE])]} to move"
         if self.is_terminal(state):

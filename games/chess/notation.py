@@ -15,8 +15,8 @@ from ..base import IllegalMove
 from . import rules as R
 
 __all__ = [
-    "FenError", "START_FEN", "square_name", "parse_square", "board_from_fen", "fen_of", "uci_of", "san_of",
-    "parse_uci_move", "parse_san_move", "legal_move_list", "why_illegal", "PIECE_LETTERS",
+    "FenError", "START_FEN", "board_letters", "square_name", "parse_square", "board_from_fen", "fen_of", "uci_of",
+    "san_of", "parse_uci_move", "parse_san_move", "legal_move_list", "why_illegal", "PIECE_LETTERS",
 ]
 
 START_FEN = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"
@@ -55,6 +55,21 @@ def piece_at(state: np.ndarray, sq: int) -> tuple[int, int] | None:
         if _bb(state[p]) & b:
             return colour, p
     raise AssertionError("colour bitboard without a piece")  # pragma: no cover
+
+
+def board_letters(state: np.ndarray) -> list[str]:
+    """FEN letter of each square ``a1..h8`` (``""`` when empty), read from the current position's mailbox."""
+    base = R.MAILBOX + 4 * (int(state[R.PLY]) % R.HISTORY_SLOTS)
+    out = []
+    for w in state[base:base + 4]:
+        w = int(w) & 0xFFFFFFFFFFFFFFFF
+        for i in range(16):
+            code = (w >> (4 * i)) & 15
+            out.append("" if code == 0 else _CODE_LETTERS[code - 1])
+    return out
+
+
+_CODE_LETTERS = PIECE_LETTERS + PIECE_LETTERS.lower()
 
 
 # ------------------------------------------------------------------------------------------ FEN
@@ -171,19 +186,19 @@ def board_from_fen(params: np.ndarray, fen: str) -> np.ndarray:
 
 def fen_of(params: np.ndarray, state: np.ndarray) -> str:
     """FEN of a state; the en-passant square only when a capture there is legal (as python-chess writes it)."""
+    letters = board_letters(state)
     rows = []
     for rank in range(7, -1, -1):
         row, empty = "", 0
         for file in range(8):
-            pc = piece_at(state, rank * 8 + file)
-            if pc is None:
+            letter = letters[rank * 8 + file]
+            if not letter:
                 empty += 1
                 continue
             if empty:
                 row += str(empty)
                 empty = 0
-            letter = PIECE_LETTERS[pc[1]]
-            row += letter if pc[0] == 0 else letter.lower()
+            row += letter
         rows.append(row + (str(empty) if empty else ""))
     rights = int(state[R.CASTLE])
     castling = "".join(c for i, c in enumerate("KQkq") if rights & (1 << i)) or "-"
