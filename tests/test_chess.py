@@ -176,6 +176,20 @@ def test_repetition_needs_equal_castling_rights(chess):
     assert chess.termination(s) == "threefold repetition"
 
 
+def test_hash_identifies_positions(chess):
+    a, b = chess.play_moves("Nf3 Nf6 Nc3"), chess.play_moves("Nc3 Nf6 Nf3")
+    assert chess.state_hash(a) == chess.state_hash(b) and chess.to_fen(a) == chess.to_fen(b)
+    # the same board with other castling rights, side to move or a usable en-passant square is another position
+    kings = chess.play_moves("e4 e5 Ke2 Ke7 Ke1 Ke8")
+    assert chess.to_fen(kings).split()[0] == chess.to_fen(chess.play_moves("e4 e5")).split()[0]
+    assert chess.state_hash(kings) != chess.state_hash(chess.play_moves("e4 e5"))
+    assert chess.state_hash(chess.play_moves("Nf3")) != chess.state_hash(chess.initial_state())
+    ep = chess.play_moves("e4 Nf6 e5 d5")
+    no_ep = chess.play_moves("e4 d5 e5 Nf6 Nc3 Ng8 Nb1 Nf6")
+    assert chess.to_fen(ep).split()[:3] == chess.to_fen(no_ep).split()[:3]
+    assert chess.state_hash(ep) != chess.state_hash(no_ep)
+
+
 # ------------------------------------------------------------------------------------------ FEN
 START = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"
 

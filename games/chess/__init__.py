@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from .game import MAX_PLIES, RULES, Chess, chess_params
 from .notation import START_FEN, FenError
+from .pgn import PgnError, PgnGame, read_pgn, read_pgn_file, write_pgn
 
-__all__ = ["Chess", "RULES", "MAX_PLIES", "START_FEN", "FenError", "chess_params", "from_fen", "to_fen"]
+__all__ = ["Chess", "RULES", "MAX_PLIES", "START_FEN", "FenError", "chess_params", "from_fen", "to_fen",
+           "PgnError", "PgnGame", "read_pgn", "read_pgn_file", "write_pgn"]
 
 
 def from_fen(fen: str):

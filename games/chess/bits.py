@@ -12,7 +12,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["popcount", "lsb", "shr", "bit"]
+__all__ = ["popcount", "lsb", "shr"]
 
 
 @intrinsic
@@ -48,8 +48,3 @@ lsb = _cttz
 def shr(x, n):
     """Logical right shift of an ``int64`` board by ``n`` in 0..63 (``>>`` on ``int64`` copies the sign bit)."""
     return np.int64(np.uint64(x) >> np.uint64(n))
-
-
-@njit(cache=True)
-def bit(sq):
-    return np.int64(1) << sq
