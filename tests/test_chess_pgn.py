@@ -151,3 +151,13 @@ def test_read_pgn_file(tmp_path):
     path.write_text("1. e4 e5 2. Ke3 *")
     with pytest.raises(PgnError, match=r"games.pgn: PGN game 1 .* move 2. Ke3"):
         read_pgn_file(path)
+
+
+def test_arena_records_are_pgn(chess, tmp_path):
+    """``format_record`` (what ``engine.arena --save`` writes) maps the generic tags to PGN ones."""
+    actions = actions_of(chess, "e4 e5 Nf3")
+    text = chess.format_record(actions, {"first": "mcts:200", "second": "random", "result": -1, "ended by": "resign"})
+    assert chess.record_extension == ".pgn"
+    (record,) = read_pgn(text)
+    assert record.headers["White"] == "mcts:200" and record.headers["Black"] == "random"
+    assert record.result == "0-1" and record.headers["Termination"] == "normal" and record.actions == actions

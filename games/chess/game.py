@@ -7,6 +7,8 @@ the rotations; the colour flip is already in the encoding), so ``num_symmetries 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..base import Game, IllegalMove, Rules
@@ -21,6 +23,9 @@ RULES = Rules(R.init_state, R.legal_mask, R.apply, R.outcome, R.to_play, R.encod
 MAX_PLIES = 100 * (30 + 16 * 6 + 1)
 
 _PARAMS: dict[int, np.ndarray] = {}
+_RECORD_TAGS = {"first": "White", "second": "Black", "result": "Result", "ended by": "Termination"}
+_RESULTS = {1: "1-0", -1: "0-1", 0: "1/2-1/2"}
+_TERMINATIONS = {"end": "normal", "resign": "normal", "max_moves": "adjudication"}
 
 
 def chess_params(history: int = 8) -> np.ndarray:
@@ -44,6 +49,7 @@ class Chess(Game):
     player_names = ("white", "black")
     num_symmetries = 1
     record_format = "pgn"
+    record_extension = ".pgn"
     dirichlet_alpha = 0.3  # AlphaZero's value for chess (about 10 / 30 legal moves)
 
     def __init__(self, history: int = 8):
@@ -238,6 +244,24 @@ class Chess(Game):
             status += ", in check"
         lines.append(status)
         return "\n".join(lines)
+
+    # ----------------------------------------------------------------------------- records
+    def format_record(self, actions, tags: dict | None = None, start: np.ndarray | None = None) -> str:
+        """The game as PGN (``games.chess.pgn.write_pgn``). Generic record tags map to PGN ones: ``first`` ->
+        White, ``second`` -> Black, ``result`` (+1 / 0 / -1 from white's view, e.g. after a resignation) ->
+        Result, ``ended by`` -> Termination; other keys become CamelCase tag names."""
+        from .pgn import write_pgn
+
+        headers, result = {}, None
+        for key, value in (tags or {}).items():
+            name = _RECORD_TAGS.get(key) or "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", str(key)) if w)
+            if name == "Result":
+                result = _RESULTS.get(value, str(value)) if not isinstance(value, str) else value
+            elif name == "Termination":
+                headers[name] = _TERMINATIONS.get(value, str(value))
+            elif name:
+                headers[name] = str(value)
+        return write_pgn(self, actions, start=start, headers=headers, result=result)
 
     # ----------------------------------------------------------------------------- perft
     def perft(self, state: np.ndarray, depth: int) -> int:
