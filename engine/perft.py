@@ -6,7 +6,8 @@ the one of the Connect Four table in OEIS). ``--stats`` walks the whole tree and
 early endings included (for tic-tac-toe at depth 9: the 255,168 possible games), results and distinct
 positions per ply. The generic perft runs over any game's Numba rules with a preallocated stack (one state
 and one legal mask per ply) and counts the last ply in bulk (the number of legal moves) as chess engines do.
-A game may offer a faster specialised ``perft`` method.
+A game may offer a faster specialised ``perft`` method (chess does: the standard chess perft, which counts legal
+moves and ignores the draws by rule that end a game in the game API).
 
     python -m engine.perft connect4 --depth 8
     python -m engine.perft tictactoe --depth 9 --stats

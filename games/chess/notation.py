@@ -13,6 +13,7 @@ import numpy as np
 
 from ..base import IllegalMove
 from . import rules as R
+from . import tables as T
 
 __all__ = [
     "FenError", "START_FEN", "board_letters", "square_name", "parse_square", "board_from_fen", "fen_of", "uci_of",
@@ -169,7 +170,7 @@ def board_from_fen(params: np.ndarray, fen: str) -> np.ndarray:
         s[i] = np.int64(v - (1 << 64) if v >= 1 << 63 else v)
     s[R.SIDE] = us
     s[R.CASTLE] = rights
-    if ep_sq >= 0 and not int(params[R.T.PAWN_ATT + (1 - us) * 64 + ep_sq]) & boards[R.PAWN] & boards[R.WHITE_BB + us]:
+    if ep_sq >= 0 and not int(params[T.PAWN_ATT + (1 - us) * 64 + ep_sq]) & boards[R.PAWN] & boards[R.WHITE_BB + us]:
         ep_sq = -1  # as after a double step in ``make``: kept only when a pawn of ours stands ready to take
     s[R.EP] = ep_sq
     s[R.HALFMOVE] = half
@@ -340,9 +341,9 @@ def _pseudo_reaches(params: np.ndarray, state: np.ndarray, fr: int, to: int) -> 
     occ = _bb(state[R.WHITE_BB]) | _bb(state[R.BLACK_BB])
     occ64 = np.int64(occ - (1 << 64) if occ >= 1 << 63 else occ)
     if piece == R.KNIGHT:
-        att = _bb(params[R.T.KNIGHT + fr])
+        att = _bb(params[T.KNIGHT + fr])
     elif piece == R.KING:
-        att = _bb(params[R.T.KING + fr])
+        att = _bb(params[T.KING + fr])
     elif piece == R.BISHOP:
         att = _bb(R.bishop_attacks(params, fr, occ64))
     elif piece == R.ROOK:
@@ -357,9 +358,9 @@ def _pseudo_reaches(params: np.ndarray, state: np.ndarray, fr: int, to: int) -> 
                 att = 1 << to
             elif to == fr + 2 * step and fr >> 3 == (1 if colour == 0 else 6) and piece_at(state, fr + step) is None:
                 att = 1 << to
-        elif _bb(params[R.T.PAWN_ATT + colour * 64 + fr]) & (1 << to):
+        elif _bb(params[T.PAWN_ATT + colour * 64 + fr]) & (1 << to):
             att = 1 << to
-        if to == int(state[R.EP]) and _bb(params[R.T.PAWN_ATT + colour * 64 + fr]) & (1 << to):
+        if to == int(state[R.EP]) and _bb(params[T.PAWN_ATT + colour * 64 + fr]) & (1 << to):
             att = 1 << to
     return bool(att & (1 << to))
 
