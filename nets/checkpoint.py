@@ -19,6 +19,9 @@ CPU (byte tensor) and CUDA generators, Numba's own global NumPy generator when N
 is drawn in compiled code), and any named ``numpy.random.Generator`` / ``torch.Generator`` / ``random.Random``
 passed as ``generators``. Restoring them makes a resumed run continue exactly as the uninterrupted one.
 
+``read_checkpoint`` checks the CRC-32 of every entry of the zip archive that ``torch.save`` writes (torch.load
+itself does not), so a flipped byte anywhere is caught rather than loaded as slightly wrong weights.
+
 The file is written to a temporary file in the same folder and renamed over the target (``engine.io``): a
 crash leaves the previous checkpoint whole. Reading a missing, truncated, corrupt or foreign file, or loading
 weights into a different architecture, raises ``CheckpointError`` (a ``UserError``: commands report one line)
@@ -139,8 +142,11 @@ def restore_rng(state: Mapping, generators: Mapping[str, Any] | None = None) -> 
 # ----------------------------------------------------------------------------------------------- save
 def _plain(obj, where: str = "value"):
     """``obj`` with NumPy scalars/arrays made plain; anything ``weights_only`` cannot read is an error."""
-    if obj is None or isinstance(obj, (bool, int, float, str, torch.Tensor)):
+    if obj is None or isinstance(obj, (bool, torch.Tensor)):
         return obj
+    for plain in (str, int, float):  # subclasses (torch's TorchVersion, IntEnum) would pickle as classes
+        if isinstance(obj, plain):
+            return plain(obj)
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):
@@ -183,8 +189,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
     for name in ("optimizer", "scheduler"):
         payload[name] = _plain(payload[name], name)
     path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(payload, f)  # a file object: the archive's inner folder is "archive", not the temp name
     return path
 
 
@@ -214,6 +220,7 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device | None = 
         raise CheckpointError(f"checkpoint {path} is not a file")
     if path.stat().st_size == 0:
         raise CheckpointError(f"checkpoint {path} is empty (0 bytes)")
+    _check_archive(path)
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
@@ -238,6 +245,24 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device | None = 
     return Checkpoint(path=path, config=data["config"], model=data["model"], optimizer=data.get("optimizer"),
                       scheduler=data.get("scheduler"), step=int(data["step"]), rng=data.get("rng"),
                       metadata=data.get("metadata") or {}, extra=data.get("extra") or {}, version=version)
+
+
+def _check_archive(path: Path) -> None:
+    """``torch.save`` writes a zip archive with a CRC-32 per entry; torch.load does not check them, we do."""
+    try:
+        if not zipfile.is_zipfile(path):
+            with open(path, "rb") as f:
+                zip_start = f.read(4) == b"PK\x03\x04"
+            if zip_start:
+                raise CheckpointError(f"checkpoint {path} is corrupt or truncated (its zip archive has no end: "
+                                      f"the file was cut short)")
+            raise CheckpointError(f"{path} is not an rlengine checkpoint (not a torch.save zip archive)")
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as err:
+        raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({_first_line(err)})") from None
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {path} is corrupt: entry {bad} fails its CRC check")
 
 
 def _first_line(err: BaseException) -> str:

@@ -133,10 +133,11 @@ class C51Head(_FlatHead):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.flat(x)
-        logits = self.advantage(self.advantage_hidden(x)).view(-1, self.num_actions, self.atoms)
+        lead = x.shape[:-1]
+        logits = self.advantage(self.advantage_hidden(x)).view(*lead, self.num_actions, self.atoms)
         if self.dueling:
-            value = self.value(self.value_hidden(x)).unsqueeze(1)              # [B, 1, atoms]
-            logits = value + logits - logits.mean(dim=1, keepdim=True)
+            value = self.value(self.value_hidden(x)).unsqueeze(-2)             # [B, 1, atoms]
+            logits = value + logits - logits.mean(dim=-2, keepdim=True)
         return logits                                                          # [B, A, atoms]
 
     def probabilities(self, output: torch.Tensor) -> torch.Tensor:

@@ -37,6 +37,7 @@ class MLP(Backbone):
         super().__init__()
         remember_config(self, "mlp", dict(in_shape=in_shape, widths=widths, activation=activation, dropout=dropout,
                                           norm=norm))
+        init.activation(activation)  # an unknown name fails here, naming the known ones
         if norm not in NORMS:
             raise ValueError(f"unknown norm {norm!r}; known: {', '.join(NORMS)}")
         if not widths:
