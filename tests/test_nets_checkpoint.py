@@ -265,3 +265,18 @@ def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
         nets.save_checkpoint(path, _small(), step=2)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left behind
+
+
+def test_commands_report_a_bad_checkpoint_as_one_line(tmp_path, capsys):
+    from engine.cli import run_main
+
+    (tmp_path / "bad.pt").write_text("garbage")
+
+    def main(argv):
+        nets.load_model(tmp_path / "bad.pt")
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(main, [])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ") and "bad.pt is not an rlengine checkpoint" in err
