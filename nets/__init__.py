@@ -32,7 +32,7 @@ from .init import init_layer, init_norm, init_recurrent
 from .mlp import MLP
 from .model import Net
 from .policy_value import TRUNKS, PolicyValueConfig, PolicyValueNet
-from .recurrent import GRU, LSTM, RecurrentLM, detach_state
+from .recurrent import GRU, LSTM, EncoderGRU, EncoderLSTM, Recurrent, RecurrentLM, detach_state
 from .registry import (
     BACKBONES,
     HEADS,
@@ -51,9 +51,10 @@ from .transformer import GPT, BoardTransformer, Transformer
 __all__ = [
     "BACKBONES", "HEADS", "ILLEGAL_LOGIT", "MODELS", "TRUNKS",
     "Backbone", "BoardTransformer", "C51Head", "Checkpoint", "CheckpointError", "ClassifierHead", "DuelingQHead",
-    "GPT", "GRU", "LMHead", "LSTM", "LeNet", "LeNetFeatures", "MLP", "NatureCNN", "Net", "NetConfigError",
+    "EncoderGRU", "EncoderLSTM", "GPT", "GRU", "LMHead", "LSTM", "LeNet", "LeNetFeatures", "MLP", "NatureCNN", "Net",
+    "NetConfigError",
     "PolicyValueConfig", "PolicyValueEvaluator", "PolicyValueHead", "PolicyValueNet", "PolicyValueOutput", "QHead",
-    "RecurrentLM", "ResNetTower", "ResidualBlock", "Transformer",
+    "Recurrent", "RecurrentLM", "ResNetTower", "ResidualBlock", "Transformer",
     "as_shape", "autocast", "build_model", "capture_rng", "detach_state", "init_layer", "init_norm",
     "init_recurrent", "load_checkpoint", "load_model", "make_backbone", "make_evaluator", "make_head",
     "num_parameters", "pick_device", "predict", "prepare", "read_checkpoint", "register_backbone",

@@ -11,7 +11,7 @@ through time). A bidirectional network reads the future, so it has no ``step``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
@@ -19,7 +19,7 @@ from torch import nn
 from . import init
 from .base import Backbone, as_shape
 from .heads import LMHead
-from .registry import register_backbone, register_model, remember_config
+from .registry import make_backbone, register_backbone, register_model, remember_config
 
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 """GRU: ``h[layers*dirs, B, H]``; LSTM: ``(h, c)``, each ``[layers*dirs, B, H]``."""
@@ -90,6 +90,52 @@ class GRU(Recurrent):
 
 
 RECURRENT = {"lstm": LSTM, "gru": GRU}
+
+
+class EncoderRecurrent(Backbone):
+    """A per-time-step encoder (any backbone) followed by a recurrent layer: observations -> memory.
+
+    The recurrent Q-network of DRQN (Hausknecht & Stone 2015, arXiv:1507.06527) and R2D2 (Kapturowski et al.
+    2019): ``forward(x[B, T, *obs], state) -> (y[B, T, hidden], state)``; ``step(x[B, *obs], state)`` runs one
+    time step. ``encoder`` is a backbone configuration (``{"name": "nature_cnn", ...}``); its output is flattened.
+    """
+
+    cell: str
+    is_recurrent = True
+
+    def __init__(self, encoder: Mapping | str, hidden: int = 256, layers: int = 1):
+        super().__init__()
+        self.encoder = make_backbone(encoder)
+        remember_config(self, self.registry_name, dict(encoder=self.encoder.config, hidden=hidden, layers=layers))
+        self.rnn = RECURRENT[self.cell](self.encoder.out_dim, hidden, layers)
+        self.hidden = hidden
+        self.out_shape = (hidden,)
+
+    def initial_state(self, batch_size: int, device=None, dtype=None) -> State:
+        return self.rnn.initial_state(batch_size, device, dtype)
+
+    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        b, t = x.shape[:2]
+        features = self.encoder(x.reshape(b * t, *x.shape[2:])).reshape(b, t, -1)   # (B, T, F)
+        return self.rnn(features, state)                                             # (B, T, hidden)
+
+    def step(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        y, state = self(x.unsqueeze(1), state)
+        return y.squeeze(1), state
+
+
+@register_backbone("encoder_lstm")
+class EncoderLSTM(EncoderRecurrent):
+    """``encoder`` then an LSTM (``hidden`` units, ``layers``)."""
+
+    cell = "lstm"
+
+
+@register_backbone("encoder_gru")
+class EncoderGRU(EncoderRecurrent):
+    """``encoder`` then a GRU (``hidden`` units, ``layers``)."""
+
+    cell = "gru"
 
 
 @register_model("rnn_lm")

@@ -30,7 +30,7 @@ HEADS = {
 
 
 def test_every_backbone_and_head_is_covered():
-    assert set(BACKBONES) | {"lstm", "gru"} == set(nets.BACKBONES.names())
+    assert set(BACKBONES) | {"lstm", "gru", "encoder_lstm", "encoder_gru"} == set(nets.BACKBONES.names())
     assert set(HEADS) | {"lm"} == set(nets.HEADS.names())
 
 
@@ -59,6 +59,27 @@ def test_recurrent_backbone_with_a_head_carries_state():
                             "head": {"name": "classifier", "num_classes": 2}})
     out, state = net(torch.randn(4, 6, 3))
     assert out.shape == (4, 6, 2) and state.shape == (1, 4, 5)
+
+
+@pytest.mark.parametrize("head", ["q", "dueling_q", "c51"])
+def test_recurrent_q_network_steps_like_it_runs(head):
+    # DRQN / R2D2: a per-frame encoder, an LSTM, a Q head on every time step.
+    torch.manual_seed(0)
+    config = {"name": "net", "backbone": {"name": "encoder_lstm", "hidden": 6,
+                                          "encoder": {"name": "nature_cnn", "in_shape": [2, 36, 36], "hidden": 8}},
+              "head": HEADS[head]}
+    net = nets.build_model(config).eval()
+    frames = torch.randint(0, 256, (3, 5, 2, 36, 36), dtype=torch.uint8)
+    out, state = net(frames)
+    q = net.head.q_values(out)
+    assert q.shape == (3, 5, 4)
+    state = net.backbone.initial_state(3)
+    for t in range(5):
+        step_out, state = net(frames[:, t:t + 1], state)
+        assert torch.allclose(net.head.q_values(step_out)[:, 0], q[:, t], atol=1e-5)
+    encoder = (2 * 64 * 32 + 32) + (32 * 16 * 64 + 64) + (64 * 9 * 64 + 64) + (64 * 8 + 8)  # 36x36 -> 8x8 -> 3x3 -> 1x1
+    assert num_parameters(net.backbone) == encoder + 4 * (6 * 8 + 6 * 6 + 2 * 6)
+    assert nets.build_model(net.config).config == net.config
 
 
 def test_dueling_head_is_value_plus_centred_advantage():
@@ -151,7 +172,8 @@ def test_lm_head_is_tied_to_the_embedding():
 
 # ------------------------------------------------------------------------------------------------- registry
 def test_registry_errors_list_the_valid_choices():
-    with pytest.raises(NetConfigError, match="unknown backbone 'resnet50'; known: board_transformer, gru"):
+    with pytest.raises(NetConfigError, match="unknown backbone 'resnet50'; known: board_transformer, encoder_gru, "
+                                             "encoder_lstm, gru"):
         nets.make_backbone({"name": "resnet50"})
     with pytest.raises(NetConfigError, match="unknown head 'value'"):
         nets.make_head("value", in_shape=(4,))
