@@ -13,6 +13,9 @@ affects them alike:
 * ``compiled`` (``--compile``): ``torch.compile``d model, one compilation per batch size (minutes on the CPU;
   the seconds are reported);
 * ``training``: samples/s of SGD steps (policy cross-entropy + value MSE, batch ``--train-batch``), both formats.
+
+``per_cpu_second`` repeats every figure per second of this process's CPU time: with one thread on an idle
+machine it equals the wall-clock figure; on a machine shared with other jobs it is the steadier one.
 """
 
 from __future__ import annotations
@@ -29,16 +32,22 @@ from ..cli import seed_everything
 from ._common import finish, parser, setup
 
 
-def _rates(fns: dict[str, Callable[[], None]], batch: int, seconds: float, repeat: int, sync) -> dict[str, float]:
-    """Best items/s of each function over ``repeat`` rounds (each round times every function in turn)."""
+def _rates(fns: dict[str, Callable[[], None]], batch: int, seconds: float, repeat: int, sync,
+           cpu_rates: dict[str, dict]) -> dict[str, float]:
+    """Best items/s of each function over ``repeat`` rounds (each round times every function in turn).
+
+    Wall-clock rates are returned; rates per second of process CPU time go to ``cpu_rates[name][batch]``. On a
+    machine shared with other jobs the CPU-time figure is the steadier one (one thread: no waiting is counted).
+    """
     for fn in fns.values():  # warm-up: allocator, oneDNN primitive caches
         fn()
         fn()
     sync()
     best = dict.fromkeys(fns, 0.0)
+    best_cpu = dict.fromkeys(fns, 0.0)
     for _ in range(repeat):
         for name, fn in fns.items():
-            calls, start = 0, time.perf_counter()
+            calls, start, start_cpu = 0, time.perf_counter(), time.process_time()
             while True:
                 fn()
                 calls += 1
@@ -46,7 +55,11 @@ def _rates(fns: dict[str, Callable[[], None]], batch: int, seconds: float, repea
                 elapsed = time.perf_counter() - start
                 if elapsed >= seconds:
                     break
+            cpu = max(time.process_time() - start_cpu, 1e-9)
             best[name] = max(best[name], calls * batch / elapsed)
+            best_cpu[name] = max(best_cpu[name], calls * batch / cpu)
+    for name, rate in best_cpu.items():
+        cpu_rates.setdefault(name, {})[batch] = round(rate, 1)
     return best
 
 
@@ -80,6 +93,7 @@ def main(argv=None):
     nchw, nhwc = build(False).eval(), build(True).eval()
     evaluator = nets.PolicyValueEvaluator(build(True), device=device, max_batch=max(batches))
     rng = np.random.default_rng(args.seed)
+    cpu_rates: dict[str, dict] = {}
     params = nets.num_parameters(nchw)
     result: dict = {"network": {"blocks": args.blocks, "channels": args.channels, "planes": shape,
                                 "actions": actions, "parameters": params},
@@ -101,7 +115,7 @@ def main(argv=None):
         x_nhwc = x.contiguous(memory_format=torch.channels_last)
         r = _rates({"raw": forward(nchw, x), "raw_channels_last": forward(nhwc, x_nhwc),
                     "evaluator": lambda planes=planes, legal=legal: evaluator(planes, legal)},
-                   batch, args.seconds, args.repeat, sync)
+                   batch, args.seconds, args.repeat, sync, cpu_rates)
         for key, rate in r.items():
             result[key][batch] = round(rate, 1)
         share = r["evaluator"] / r["raw_channels_last"]
@@ -112,6 +126,7 @@ def main(argv=None):
     if args.compile:
         compiled = torch.compile(build(True).eval(), dynamic=False)
         result["compiled"], result["compile_seconds"] = {}, {}
+        compiled_cpu: dict[str, dict] = {}
         for batch in batches:
             x = torch.from_numpy(rng.random((batch, *shape), dtype=np.float32)).to(device)
             x = x.contiguous(memory_format=torch.channels_last)
@@ -120,7 +135,7 @@ def main(argv=None):
             sync()
             compile_s = time.perf_counter() - start
             r = _rates({"compiled": forward(compiled, x), "raw_channels_last": forward(nhwc, x)}, batch,
-                       args.seconds, args.repeat, sync)
+                       args.seconds, args.repeat, sync, compiled_cpu)
             result["compiled"][batch] = round(r["compiled"], 1)
             result["compile_seconds"][batch] = round(compile_s, 1)
             speedup = r["compiled"] / r["raw_channels_last"]
@@ -148,8 +163,16 @@ def main(argv=None):
             opt.step()
         return step
 
-    r = _rates({"contiguous": trainer(False), "channels_last": trainer(True)}, b, args.seconds, args.repeat, sync)
+    r = _rates({"contiguous": trainer(False), "channels_last": trainer(True)}, b, args.seconds, args.repeat, sync,
+               cpu_rates)
     result["training_samples_per_second"] = {k: round(v, 1) for k, v in r.items()}
     result["train_batch"] = b
     lines.append(f"training (batch {b}): {r['contiguous']:,.0f} samples/s, channels-last {r['channels_last']:,.0f}")
+    if args.compile:
+        cpu_rates["compiled"] = compiled_cpu["compiled"]
+    result["per_cpu_second"] = cpu_rates
+    cpu_raw, cpu_ev = cpu_rates["raw_channels_last"], cpu_rates["evaluator"]
+    lines.append("per second of process CPU time (steadier on a shared machine): evaluator "
+                 + ", ".join(f"{cpu_ev[b]:,.0f} ({cpu_ev[b] / cpu_raw[b]:.1%})" for b in batches)
+                 + f"; training {cpu_rates['channels_last'][b]:,.0f} samples/s")
     finish("nn", args, result, None if args.json else "\n".join(lines))
