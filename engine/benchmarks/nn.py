@@ -1,9 +1,9 @@
 """Network speed: AlphaZero ResNet inference positions/s (raw, through the MCTS evaluator, compiled) and training.
 
 Default network: 6 residual blocks x 64 channels on a 9x9 board, 17 input planes, 82 actions (Go 9x9 with
-AlphaGo Zero's plane stack). Each figure is the best of ``--repeat`` timed runs of at least ``--seconds``;
-the variants of one batch size are timed in turn within each repeat so that load from other processes
-affects them alike:
+AlphaGo Zero's plane stack). Each figure is the best of ``--repeat`` rounds of about ``--seconds`` each; the
+variants compared at one batch size are called in turn, call by call, so load from other processes falls on
+them alike (their ratios hold on a busy machine even when the absolute figures drop):
 
 * ``raw`` / ``raw_channels_last``: ``model(x)`` on a ready tensor under ``torch.inference_mode`` (eval mode),
   in the default (NCHW) and the channels-last (NHWC) memory format;
@@ -34,10 +34,12 @@ from ._common import finish, parser, setup
 
 def _rates(fns: dict[str, Callable[[], None]], batch: int, seconds: float, repeat: int, sync,
            cpu_rates: dict[str, dict]) -> dict[str, float]:
-    """Best items/s of each function over ``repeat`` rounds (each round times every function in turn).
+    """Best items/s of each function over ``repeat`` rounds of about ``seconds`` per function.
 
-    Wall-clock rates are returned; rates per second of process CPU time go to ``cpu_rates[name][batch]``. On a
-    machine shared with other jobs the CPU-time figure is the steadier one (one thread: no waiting is counted).
+    Within a round the functions are called in turn, one call each, and each call is timed on its own, so
+    load from other processes falls on all of them alike and their ratios hold even on a busy machine.
+    Wall-clock rates are returned; rates per second of process CPU time go to ``cpu_rates[name][batch]`` (one
+    thread: time spent waiting for the core is not counted).
     """
     for fn in fns.values():  # warm-up: allocator, oneDNN primitive caches
         fn()
@@ -46,18 +48,21 @@ def _rates(fns: dict[str, Callable[[], None]], batch: int, seconds: float, repea
     best = dict.fromkeys(fns, 0.0)
     best_cpu = dict.fromkeys(fns, 0.0)
     for _ in range(repeat):
-        for name, fn in fns.items():
-            calls, start, start_cpu = 0, time.perf_counter(), time.process_time()
-            while True:
+        wall = dict.fromkeys(fns, 0.0)
+        cpu = dict.fromkeys(fns, 0.0)
+        calls = 0
+        round_start = time.perf_counter()
+        while calls == 0 or time.perf_counter() - round_start < seconds * len(fns):
+            for name, fn in fns.items():
+                t0, c0 = time.perf_counter(), time.process_time()
                 fn()
-                calls += 1
                 sync()
-                elapsed = time.perf_counter() - start
-                if elapsed >= seconds:
-                    break
-            cpu = max(time.process_time() - start_cpu, 1e-9)
-            best[name] = max(best[name], calls * batch / elapsed)
-            best_cpu[name] = max(best_cpu[name], calls * batch / cpu)
+                wall[name] += time.perf_counter() - t0
+                cpu[name] += time.process_time() - c0
+            calls += 1
+        for name in fns:
+            best[name] = max(best[name], calls * batch / wall[name])
+            best_cpu[name] = max(best_cpu[name], calls * batch / max(cpu[name], 1e-9))
     for name, rate in best_cpu.items():
         cpu_rates.setdefault(name, {})[batch] = round(rate, 1)
     return best
@@ -91,7 +96,8 @@ def main(argv=None):
         return nets.prepare(model, device, channels_last=channels_last)
 
     nchw, nhwc = build(False).eval(), build(True).eval()
-    evaluator = nets.PolicyValueEvaluator(build(True), device=device, max_batch=max(batches))
+    # The evaluator wraps the very module timed raw, so the two differ only by what the evaluator adds.
+    evaluator = nets.PolicyValueEvaluator(nhwc, device=device, max_batch=max(batches), channels_last=True)
     rng = np.random.default_rng(args.seed)
     cpu_rates: dict[str, dict] = {}
     params = nets.num_parameters(nchw)
@@ -113,9 +119,11 @@ def main(argv=None):
         legal = rng.random((batch, actions)) < 0.5
         x = torch.from_numpy(planes).to(device)
         x_nhwc = x.contiguous(memory_format=torch.channels_last)
-        r = _rates({"raw": forward(nchw, x), "raw_channels_last": forward(nhwc, x_nhwc),
-                    "evaluator": lambda planes=planes, legal=legal: evaluator(planes, legal)},
-                   batch, args.seconds, args.repeat, sync, cpu_rates)
+        # NCHW apart: interleaving it would evict the channels-last weights from the cache between calls.
+        r = _rates({"raw": forward(nchw, x)}, batch, args.seconds, args.repeat, sync, cpu_rates)
+        r |= _rates({"raw_channels_last": forward(nhwc, x_nhwc),
+                     "evaluator": lambda planes=planes, legal=legal: evaluator(planes, legal)},
+                    batch, args.seconds, args.repeat, sync, cpu_rates)
         for key, rate in r.items():
             result[key][batch] = round(rate, 1)
         share = r["evaluator"] / r["raw_channels_last"]
