@@ -233,6 +233,19 @@ def test_recurrent_lm_generation_carries_state():
     assert torch.equal(tokens, out)
 
 
+def test_gpt_generation_is_greedy_at_zero_temperature_and_respects_top_k():
+    _seed()
+    gpt = nets.GPT(vocab_size=10, max_len=6, dim=16, depth=2, heads=2).eval()
+    prompt = torch.tensor([[1, 2]])
+    greedy = gpt.generate(prompt, steps=7, temperature=0)  # longer than max_len: the context slides
+    tokens = prompt
+    for _ in range(7):
+        tokens = torch.cat([tokens, gpt(tokens[:, -6:])[:, -1].argmax(-1, keepdim=True)], dim=1)
+    assert torch.equal(greedy, tokens)
+    sampled = gpt.generate(prompt, steps=7, temperature=1.0, top_k=1, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(sampled, greedy)  # top-1 sampling has one choice
+
+
 # ------------------------------------------------------------------------------------------------- gradients
 def _assert_every_parameter_learns(model, loss):
     loss.backward()
