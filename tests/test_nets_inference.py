@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import nets
+from engine.cli import UserError
 from nets import ILLEGAL_LOGIT, PolicyValueEvaluator
 
 
@@ -162,7 +163,7 @@ def test_device_choice():
     assert nets.pick_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert nets.pick_device("cpu").type == "cpu"
     if not torch.cuda.is_available():
-        with pytest.raises(nets.registry.UserError, match="CUDA is not available"):
+        with pytest.raises(UserError, match="CUDA is not available"):
             nets.pick_device("cuda")
-    with pytest.raises(nets.registry.UserError, match="unknown device"):
+    with pytest.raises(UserError, match="unknown device"):
         nets.pick_device("tpu9")
