@@ -43,3 +43,7 @@ def make(name: str, **kwargs) -> Game:
 register("tictactoe", "games.tictactoe:TicTacToe")
 register("connect4", "games.connect_four:ConnectFour")
 register("chess", "games.chess:Chess")
+register("go", "games.go:Go", size=9, komi=7.5)
+register("go9", "games.go:Go", size=9, komi=7.5)
+register("go13", "games.go:Go", size=13, komi=7.5)
+register("go19", "games.go:Go", size=19, komi=7.5)
