@@ -30,6 +30,8 @@ State (``int16[L]``, L a multiple of 4 so that rows of a 2-D array of states sta
                        Zobrist hash of the board after each ply (entry 0 = start board)
     planes history     8 slots x 2 colours x W 16-bit words: bitboards of the last 8 boards (slot
                        ply % 8), the AlphaGo Zero input history, updated by flipping bits
+    hash filter        a Bloom filter (Bloom 1970) of the hashes, 8+ bits per entry, two bits each: a
+                       move whose hash is not in it repeats nothing, and the scan is skipped
     board              N*N cells, row 0 at the top: 0 empty, 1 black, 2 white
     group, next        representative and next stone of the chain, per stone
     libs, stones       pseudo-liberties and size, per representative
@@ -68,8 +70,8 @@ HEADER = 12
 
 # params fields
 (P_SIZE, P_KOMI2, P_KO_RULE, P_MAX_MOVES, P_STATE_LEN, P_HASH, P_BITS, P_WORDS, P_BOARD, P_GROUP, P_NEXT,
- P_LIBS, P_STONES, P_NEIGH, P_DIAG, P_ZOBRIST) = range(16)
-P_HEADER = 16
+ P_LIBS, P_STONES, P_NEIGH, P_DIAG, P_ZOBRIST, P_FILTER, P_FILTER_BITS) = range(18)
+P_HEADER = 18
 
 MIN_SIZE, MAX_SIZE = 5, 19
 
@@ -121,9 +123,14 @@ def compose_frames(size: int) -> np.ndarray:
     return table
 
 
+def filter_bits(max_moves: int) -> int:
+    """Size of the Bloom filter over the board hashes: a power of two, 8 bits per entry or more."""
+    return max(256, 1 << int(np.ceil(np.log2(8 * (max_moves + 1)))))
+
+
 def state_length(size: int, max_moves: int) -> int:
     words = (size * size + 15) // 16
-    n = HEADER + 4 * (max_moves + 1) + HISTORY * 2 * words + 5 * size * size
+    n = HEADER + 4 * (max_moves + 1) + HISTORY * 2 * words + filter_bits(max_moves) // 16 + 5 * size * size
     return (n + 3) // 4 * 4
 
 
@@ -139,7 +146,9 @@ def make_params(size: int, komi2: int, ko_rule: int, max_moves: int) -> np.ndarr
     p[P_HASH] = HEADER
     p[P_BITS] = HEADER + 4 * (max_moves + 1)
     p[P_WORDS] = words
-    p[P_BOARD] = p[P_BITS] + HISTORY * 2 * words
+    p[P_FILTER] = p[P_BITS] + HISTORY * 2 * words
+    p[P_FILTER_BITS] = filter_bits(max_moves)
+    p[P_BOARD] = p[P_FILTER] + p[P_FILTER_BITS] // 16
     p[P_GROUP] = p[P_BOARD] + nn
     p[P_NEXT] = p[P_GROUP] + nn
     p[P_LIBS] = p[P_NEXT] + nn
@@ -188,6 +197,26 @@ def _store_hash(params, state, i, h):
 
 
 @njit(cache=True, inline="always")
+def _filter_add(params, state, h):
+    """Record hash ``h`` in the Bloom filter (two bits, from two independent parts of the hash)."""
+    mask = params[P_FILTER_BITS] - 1
+    a = (h >> 40) & mask
+    b = (h >> 8) & mask
+    state[params[P_FILTER] + (a >> 4)] |= 1 << (a & 15)
+    state[params[P_FILTER] + (b >> 4)] |= 1 << (b & 15)
+
+
+@njit(cache=True, inline="always")
+def _filter_may_hold(params, state, h):
+    """False when ``h`` was never recorded; True when it may have been (then the hashes are scanned)."""
+    mask = params[P_FILTER_BITS] - 1
+    a = (h >> 40) & mask
+    b = (h >> 8) & mask
+    return ((state[params[P_FILTER] + (a >> 4)] >> (a & 15)) & 1) == 1 and \
+        ((state[params[P_FILTER] + (b >> 4)] >> (b & 15)) & 1) == 1
+
+
+@njit(cache=True, inline="always")
 def _flip_bit(params, state, slot, color, p):
     i = params[P_BITS] + (slot * 2 + color) * params[P_WORDS] + (p >> 4)
     state[i] ^= 1 << (p & 15)
@@ -208,6 +237,7 @@ def _neighbour(params, p, k):
 @njit(cache=True)
 def init_state(params):
     s = np.zeros(params[P_STATE_LEN], dtype=np.int16)
+    _filter_add(params, s, np.int64(0))  # the empty start board
     s[H_KO] = -1
     s[H_LAST] = -1
     s[H_OUTCOME] = ONGOING
@@ -333,6 +363,7 @@ def _place_stone(params, state, p, color, hi, slot):
         state[H_CAPT_B + color] += captured
         state[H_SCAN] = hi  # older boards may have more stones than any board from here on
     _store_hash(params, state, hi, h)
+    _filter_add(params, state, h)
     # a single stone that took a single stone and has that point as its only liberty: simple ko
     state[H_KO] = ko if (captured == 1 and board[p] == me and stones[g] == 1 and libs[g] == 1) else -1
     return captured
@@ -442,6 +473,8 @@ def move_status(params, state, p, color):
     if end <= 0:
         return LEGAL
     h = _load_hash(params, state, ply) ^ _key(params, state[H_FRAME], color, p) ^ capture_hash
+    if not _filter_may_hold(params, state, h):
+        return LEGAL
     parity = (ply + 1) & 1 if rule == KO_SITUATIONAL else -1  # situational: same player to move
     return SUPERKO if _repeats(params, state, h, end, parity) else LEGAL
 
@@ -685,7 +718,9 @@ def sync_current(params, state):
     for p in range(nn):
         if board[p] != EMPTY:
             _flip_bit(params, state, slot, board[p] - 1, p)
-    _store_hash(params, state, state[H_PLY], board_hash(params, state))
+    h = board_hash(params, state)
+    _store_hash(params, state, state[H_PLY], h)
+    _filter_add(params, state, h)
 
 
 @njit(cache=True)
