@@ -142,3 +142,20 @@ def test_write_sgf_checks_its_input():
         write_sgf(9, 7.5, [], extra={"bad key": "x"})
     text = write_sgf(9, 7.5, [(1, 40), (0, 41)], to_play=1, extra={"GN": "test"})
     assert "PL[W]" in text and ";W[ee];B[fe]" in text and "GN[test]" in text
+
+
+def test_arena_records_are_sgf(go9, tmp_path):
+    from engine.arena import main
+
+    main(["go", "random", "random", "--games", "2", "--save", str(tmp_path), "--json",
+          "--game-option", "size=5"])
+    files = sorted(tmp_path.glob("*.sgf"))
+    assert len(files) == 2
+    for f in files:
+        loaded = load_sgf(f.read_text())
+        sgf = loaded.sgf
+        assert sgf.size == 5 and {sgf.black, sgf.white} == {"random", "random#2"}
+        assert loaded.game.is_terminal(loaded.state) and sgf.result == loaded.game.result_string(loaded.state)
+        assert "ended by: end" in sgf.properties["GC"][0]
+    resigned = go9.format_record([40], {"first": "a", "second": "b", "result": -1, "ended by": "resign"})
+    assert "RE[W+R]" in resigned and "PB[a]" in resigned and "PW[b]" in resigned

@@ -341,6 +341,31 @@ class Go(Game):
         return write_sgf(self.size, self.komi, actions, setup_black=black, setup_white=white, to_play=to_play,
                          **meta)
 
+    record_extension = ".sgf"
+
+    def format_record(self, actions, tags: dict | None = None, start: np.ndarray | None = None) -> str:
+        """The game as SGF (``engine.arena --save``). Generic record tags map to SGF ones: the player of the
+        first move (``first``, usually Black) and ``second`` -> PB / PW; ``result`` (+1 / 0 / -1 for Black)
+        -> RE: the Tromp-Taylor result of a finished game, ``B+R`` / ``W+R`` for a resignation, ``Void``
+        for an adjudicated game; the other tags go to the game comment GC."""
+        tags = dict(tags or {})
+        state = self.initial_state() if start is None else start
+        for a in actions:
+            state = self.apply(state, int(a))
+        first_colour = self.to_play(self.initial_state() if start is None else start)
+        names = {first_colour: str(tags.pop("first", "")), 1 - first_colour: str(tags.pop("second", ""))}
+        outcome = tags.pop("result", None)
+        ended_by = tags.get("ended by")
+        if self.is_terminal(state):
+            result = self.result_string(state)
+        elif ended_by == "resign" and outcome in (1, -1):
+            result = "B+R" if outcome == 1 else "W+R"
+        else:
+            result = "Void"
+        comment = "\n".join(f"{k}: {v}" for k, v in tags.items())
+        return self.to_sgf(actions, start=start, black=names[0], white=names[1], result=result,
+                           game_comment=comment)
+
     # ----------------------------------------------------------------------------- display
     def render(self, state, territory: bool = False) -> str:
         """Text board with GTP coordinates on all four sides; the last move is bracketed. With
