@@ -159,3 +159,13 @@ def test_arena_records_are_sgf(go9, tmp_path):
         assert "ended by: end" in sgf.properties["GC"][0]
     resigned = go9.format_record([40], {"first": "a", "second": "b", "result": -1, "ended by": "resign"})
     assert "RE[W+R]" in resigned and "PB[a]" in resigned and "PW[b]" in resigned
+
+
+def test_parse_position_takes_sgf_or_moves(go9):
+    s = go9.parse_position("(;GM[1]SZ[9]AB[cc];W[ee];B[dd])")
+    assert go9.board_rows(s)[2][2] == "X" and go9.board_rows(s)[4][4] == "O" and go9.to_play(s) == 1
+    np.testing.assert_array_equal(go9.parse_position("E5 dd"), go9.play_moves(["E5", "D6"]))
+    with pytest.raises(games.IllegalMove, match="the SGF board is 19x19"):
+        go9.parse_position("(;SZ[19];B[dd])")
+    with pytest.raises(games.IllegalMove, match="position: malformed SGF"):
+        go9.parse_position("(;SZ[9];B[dd]")

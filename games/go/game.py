@@ -217,6 +217,23 @@ class Go(Game):
     def format_sgf(self, action) -> str:
         return coords.to_sgf(int(action), self.size)
 
+    def parse_position(self, text: str) -> np.ndarray:
+        """A position from a move list (GTP or SGF points, ``pass``) or from SGF text (``(;SZ[9]AB[..];B[..])``,
+        setup and main line replayed; its board size must be this game's, its komi is not used)."""
+        t = str(text).strip()
+        if t.startswith("("):
+            from .sgf import load_sgf
+
+            try:
+                loaded = load_sgf(t, ko_rule=self.ko_rule, max_moves=self.max_game_length)
+            except ValueError as err:
+                raise IllegalMove(f"position: {err}") from None
+            if loaded.game.size != self.size:
+                raise IllegalMove(f"position: the SGF board is {loaded.game.size}x{loaded.game.size}, "
+                                  f"not {self.size}x{self.size}")
+            return loaded.state
+        return self.play_moves(t)
+
     def point(self, text: str | int) -> int:
         """Action of a point given as GTP, SGF, ``pass`` or an action index (no legality check)."""
         if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
