@@ -1,6 +1,6 @@
 """Go rules as Numba kernels: captures, no suicide, superko, passes, Tromp-Taylor area scoring.
 
-Rules: J. Tromp and G. Farnebäck's *Tromp-Taylor rules* (area scoring: a player's score is the number of
+Rules: J. Tromp and B. Taylor's *Tromp-Taylor rules* (area scoring: a player's score is the number of
 points of her colour plus the empty points that reach only her colour) with two changes used by computer Go
 since AlphaGo Zero (Silver et al., Nature 2017): suicide is illegal and the game ends after two consecutive
 passes or at a maximum length (then it is scored as it stands). Repetition is forbidden by *positional
@@ -19,7 +19,7 @@ capturing walks the chain. A move's legality is decided from its four neighbours
 maximum length, the offsets of the state's sections, a neighbour table and the Zobrist keys, so a board
 size is an argument and never a global.
 
-State (``int16[L]``, L a multiple of 4 so that rows of a 2-D array of states stay 8-byte aligned)::
+State (``int16[L]``, L a multiple of 4)::
 
     [0, 12)            header: H_PLY moves played (passes included), H_FIRST colour to move at ply 0
                        (0 black, 1 white), H_PASSES consecutive passes, H_KO simple-ko point (-1 none),
@@ -38,8 +38,8 @@ State (``int16[L]``, L a multiple of 4 so that rows of a 2-D array of states sta
 
 The hot kernels read the hash lanes and 16-bit bitboards directly: an ``int64`` view of an ``int16`` array
 costs tens of nanoseconds to create in Numba, more than the rest of a move. A move that captures nothing
-adds a stone, so it can only repeat a board older than the last capture (boards since then have fewer
-stones): such moves scan the hashes before ``H_SCAN`` only, usually none.
+adds a stone, so it can only repeat a board older than the last capture (no board since then has more
+stones than the current one): such moves scan the hashes before ``H_SCAN`` only.
 
 Actions: point ``row * N + col`` (row 0 at the top, like the planes), ``N * N`` = pass.
 
