@@ -12,7 +12,9 @@ from numba.typed import Dict
 from games.base import ONGOING
 
 
-@njit(cache=True)
+# Not cached on disk: a signature holding the game's kernels (``rules``) is never found again by a new process
+# and grows the cache index until re-saving it fails (see engine/perft.py).
+@njit
 def _negamax(rules, params, state, num_actions, table, alpha, beta):
     out = rules.outcome(params, state)
     if out != ONGOING:

@@ -33,8 +33,14 @@ from games.base import ONGOING
 
 from .cli import UserError, add_common_args, emit, make_game, run_main
 
+# The two walks take a game's kernels (``rules``, a namedtuple of dispatchers) as an argument, so they are not
+# cached on disk: Numba pickles such signatures by value, a new process never finds them again (each run
+# compiled anew and appended an entry to the index), and re-saving a grown index fails with "ReferenceError:
+# underlying object has vanished" once the rebuilt dispatchers have been garbage-collected. The game kernels
+# themselves stay cached.
 
-@njit(cache=True)
+
+@njit
 def perft(rules, params, state, depth, n_actions):
     """Move sequences of exactly ``depth`` plies from ``state`` (terminal positions are not expanded)."""
     if depth == 0:
@@ -72,7 +78,7 @@ def perft(rules, params, state, depth, n_actions):
     return total
 
 
-@njit(cache=True)
+@njit
 def perft_stats(rules, params, state, depth, num_actions):
     """Full tree walk: leaves, terminal leaves by outcome (+1, 0, -1), and distinct positions per ply.
 
