@@ -134,3 +134,4 @@ def _make_minimax(game, arg, seed=0, **_):
 
 register_agent("random", "agents.base:_make_random")
 register_agent("minimax", "agents.base:_make_minimax")
+register_agent("mcts", "agents.mcts:make_pure_mcts")

@@ -25,8 +25,11 @@ search converts them to the view of the player to move.
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -37,6 +40,38 @@ Rules = namedtuple(
     "Rules", ["init_state", "legal_mask", "apply", "outcome", "to_play", "encode", "state_hash"]
 )
 Rules.__doc__ = "The Numba kernels of one game (see the module docstring for their contract)."
+
+
+def pin_rules_identity(rules: Rules, sources: Iterable[str | Path] | None = None) -> None:
+    """Give each kernel of ``rules`` an identity that is the same in every process, so that Numba's on-disk cache
+    finds the compiled code of functions that take ``rules`` as an argument (search, perft, solver).
+
+    Numba keys a cached function by its argument types, and the type of a kernel passed as an argument names
+    the kernel's dispatcher by an id drawn at random in each process: without this every process compiles
+    the search again (a minute per game). The id is built from the kernel's module and name and a digest of
+    the game's source files (``sources``; default: the ``.py`` files beside each kernel's module), so editing
+    the rules gives new ids and never loads stale code. Kernels that already have an id are left alone.
+    Relies on Numba's ``_MemoMixin`` internals; when they change, caching across processes is simply lost.
+    """
+    files = set()
+    if sources is None:
+        for kernel in rules:
+            module = sys.modules.get(getattr(kernel.py_func, "__module__", ""), None)
+            path = getattr(module, "__file__", None)
+            if path:
+                files.update(Path(path).parent.glob("*.py"))
+    else:
+        files.update(Path(p) for p in sources)
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    tag = digest.hexdigest()[:16]
+    for kernel in rules:
+        try:
+            if kernel._MemoMixin__uuid is None:
+                kernel._set_uuid(f"rlengine:{kernel.py_func.__module__}.{kernel.py_func.__qualname__}:{tag}")
+        except AttributeError:  # another Numba: no stable identity, only slower start-up
+            return
 
 
 class IllegalMove(ValueError):
@@ -62,6 +97,15 @@ class Game:
     record_format: str = "moves"  # how games are saved: "moves", "sgf" or "pgn"
     # Dirichlet alpha for root noise, scaled to the typical number of legal moves (AlphaZero: 10 / moves).
     dirichlet_alpha: float = 0.3
+    # The most legal actions any position can have (None: num_actions); the search keeps this many edge slots
+    # per node, so a bound far below num_actions (chess: 218 of 4,672) saves memory and selection time.
+    max_legal_actions: int | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        rules = cls.__dict__.get("rules")
+        if isinstance(rules, Rules):
+            pin_rules_identity(rules)  # before anything pickles the kernels (see the function)
 
     # ----------------------------------------------------------------------------- rules, checked
     def initial_state(self) -> np.ndarray:

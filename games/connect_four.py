@@ -51,7 +51,7 @@ def to_play(params, state):
     return state[params[0] * params[1] + params[0]] & 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _run(state, w, h, c, r, dc, dr, stone):
     """Stones of ``stone`` in a row from (c, r) in direction (dc, dr), not counting (c, r)."""
     n = 0
@@ -64,7 +64,7 @@ def _run(state, w, h, c, r, dc, dr, stone):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def apply(params, state, action):
     w, h, hoff, mv, out_i = _layout(params)
     stone = (state[mv] & 1) + 1

@@ -51,6 +51,7 @@ class Chess(Game):
     record_format = "pgn"
     record_extension = ".pgn"
     dirichlet_alpha = 0.3  # AlphaZero's value for chess (about 10 / 30 legal moves)
+    max_legal_actions = 256  # 218 is the most in a reachable position; room for composed FENs
 
     def __init__(self, history: int = 8):
         if isinstance(history, bool) or not isinstance(history, (int, np.integer)) or not 1 <= history <= 8:
