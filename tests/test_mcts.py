@@ -464,3 +464,26 @@ def test_config_section_from_yaml_keys():
     with pytest.raises(ConfigError, match="leaves_per_tree"):
         from_dict(MCTSConfig, {"leaves_per_tree": 0})
     assert cfg.for_play().dirichlet_epsilon == 0.0 and cfg.for_play().gumbel_scale == 0.0
+
+
+def test_a_stale_cache_index_does_not_stop_the_search(tmp_path):
+    """Numba may fail to re-save a kernel's cache index (ReferenceError); the compiled kernel is used anyway and
+    the stale index is dropped."""
+    from types import SimpleNamespace
+
+    from engine.mcts import search as search_mod
+
+    index = tmp_path / "kernel.nbi"
+    index.write_bytes(b"stale")
+    entry = object()
+
+    class Kernel:
+        overloads = {}
+        _cache = SimpleNamespace(_cache_file=SimpleNamespace(_index_path=str(index)))
+
+        def compile(self, sig):
+            self.overloads[sig] = SimpleNamespace(entry_point=entry)
+            raise ReferenceError("underlying object has vanished")
+
+    assert search_mod._entry(Kernel(), np.zeros(3), 1) is entry
+    assert not index.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -71,9 +72,23 @@ def _entry(kernel, *args):
     key = (kernel, sig)
     ep = _ENTRY_CACHE.get(key)
     if ep is None:
-        ep = kernel.compile(sig)
+        try:
+            ep = kernel.compile(sig)
+        except ReferenceError:
+            # After compiling, Numba re-saves the kernel's on-disk cache index; an index that names game kernels
+            # rebuilt from its older entries, and collected since, cannot be pickled again. The code is compiled:
+            # use it, and drop the stale index so that the next save starts afresh.
+            ep = kernel.overloads[sig].entry_point
+            _drop_cache_index(kernel)
         _ENTRY_CACHE[key] = ep
     return ep
+
+
+def _drop_cache_index(kernel) -> None:
+    try:
+        Path(kernel._cache._cache_file._index_path).unlink(missing_ok=True)
+    except (AttributeError, OSError):  # another Numba layout, or a read-only cache: nothing to repair
+        pass
 
 
 class BatchedMCTS:
