@@ -136,6 +136,24 @@ def test_reward_clipping_and_life_loss_terminal_keep_the_stack():
             assert batch.returns[b] == 1.0 and batch.discounts[b] == 1.0 and batch.next_obs[b, -1, 0] == 6
 
 
+@pytest.mark.parametrize("prioritized", [False, True])
+def test_a_restarted_stream_cuts_the_walk_without_a_final_observation(prioritized):
+    # Environments restarted at a checkpoint: the unfinished episode has no final observation.
+    replay = ReplayBuffer(32, (1,), stack=2, n_step=3, gamma=0.5, prioritized=prioritized, seed=0)
+    for frame, first in [(1, True), (2, False), (3, False), (11, True), (12, False), (13, False), (14, False)]:
+        replay.add([[frame]], [0], [1.0], [False], [first], [False])
+    batch = replay.sample(300)
+    for b in range(300):
+        start, nxt = int(batch.obs[b, -1, 0]), int(batch.next_obs[b, -1, 0])
+        assert start != 3  # its successor was never stored
+        if start < 10:
+            assert nxt == 3 and batch.returns[b] == pytest.approx({1: 1.5, 2: 1.0}[start])
+        assert (start < 10) == (nxt < 10)
+    assert set(np.unique(batch.obs[:, -1, 0])) == {1, 2, 11}
+    if prioritized:
+        assert set(np.flatnonzero(replay.priorities())) == {0, 1, 3}
+
+
 def test_prioritized_sampling_matches_priorities_and_updates():
     replay = ReplayBuffer(64, (1,), stack=1, n_step=1, prioritized=True, alpha=1.0, priority_eps=0.0, seed=3)
     for t in range(40):

@@ -78,7 +78,7 @@ def _age(pos, count, cap, i):
 
 
 @njit(cache=True)
-def _walk(terminal, last, base, cap, i, age, count, n_step):
+def _walk(first, terminal, last, base, cap, i, age, count, n_step):
     """Length m of the n-step walk from position i and whether it ended on a terminal flag (-1: incomplete)."""
     for k in range(n_step):
         if age + k + 1 > count - 1:
@@ -86,7 +86,12 @@ def _walk(terminal, last, base, cap, i, age, count, n_step):
         j = base + (i + k) % cap
         if terminal[j]:
             return k + 1, True
-        if last[base + (i + k + 1) % cap]:
+        nxt = base + (i + k + 1) % cap
+        if first[nxt]:
+            # The stream was restarted (a checkpoint) before this episode's next observation: the walk stops
+            # at the last observation it has, or the slot cannot start a transition at all.
+            return (k, False) if k > 0 else (-1, False)
+        if last[nxt]:
             return k + 1, False
     return n_step, False
 
@@ -105,7 +110,7 @@ def _valid_start(first, last, terminal, pos, count, cap, stack, n_step, g):
             break
         if age - k - 1 < 0:
             return 0
-    m, _ = _walk(terminal, last, base, cap, i, age, count[stream], n_step)
+    m, _ = _walk(first, terminal, last, base, cap, i, age, count[stream], n_step)
     return m if m > 0 else 0
 
 
@@ -132,7 +137,7 @@ def _fill_batch(frames, actions, rewards, first, last, terminal, pos, count, cap
         i = g - stream * cap
         base = stream * cap
         age = _age(pos[stream], count[stream], cap, i)
-        m, done = _walk(terminal, last, base, cap, i, age, count[stream], n_step)
+        m, done = _walk(first, terminal, last, base, cap, i, age, count[stream], n_step)
         total = 0.0
         scale = 1.0
         for k in range(m):
@@ -208,15 +213,16 @@ def _add(frames, actions, rewards, first, last, terminal, pos, count, cap, new_f
             if sum_tree[h + sum_tree.shape[0] // 2] > 0.0 and \
                     _valid_start(first, last, terminal, pos, count, cap, stack, n_step, h) == 0:
                 _tree_set(sum_tree, min_tree, h, 0.0)
-        # Transitions whose n-step walk ends exactly at the new slot just became complete.
+        # Transitions whose n-step walk the new slot completes get the largest priority (only these can be
+        # valid with priority 0: an updated priority is at least eps^alpha).
         age = count[s] - 1
+        half = sum_tree.shape[0] // 2
         for j in range(1, n_step + 1):
             if age - j < 0:
                 break
-            q = (i - j) % cap
-            m = _valid_start(first, last, terminal, pos, count, cap, stack, n_step, base + q)
-            if m == j:
-                _tree_set(sum_tree, min_tree, base + q, max_priority)
+            q = base + (i - j) % cap
+            if sum_tree[q + half] == 0.0 and _valid_start(first, last, terminal, pos, count, cap, stack, n_step, q):
+                _tree_set(sum_tree, min_tree, q, max_priority)
 
 
 @njit(cache=True)
@@ -380,7 +386,11 @@ class ReplayBuffer:
             return idx, weights.astype(np.float32)
         filled = 0
         for _ in range(1000):  # rejection sampling: almost every stored slot is a valid start
-            candidates = self.rng.integers(0, self.capacity, size=2 * batch_size + 8)
+            # Draw among the stored slots only (a stream holds positions [0, count) until it wraps around).
+            size = 2 * batch_size + 8
+            streams = self.rng.integers(0, self.num_streams, size=size)
+            positions = (self.rng.random(size) * self.count[streams]).astype(np.int64)
+            candidates = streams * self.stream_capacity + positions
             ok = np.empty(candidates.shape[0], dtype=np.bool_)
             _check_starts(self.first, self.last, self.terminal, self.pos, self.count, self.stream_capacity,
                           self.stack, self.n_step, candidates, ok)
