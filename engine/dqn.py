@@ -26,9 +26,13 @@ CONFIGS = ROOT / "configs"
 
 
 def _default_config(env_id: str) -> Path | None:
-    from agents.dqn.envs import is_atari
+    from agents.dqn.envs import atari_game
 
-    path = CONFIGS / ("dqn_atari.yaml" if is_atari(env_id) else "dqn_cartpole.yaml")
+    try:
+        atari = atari_game(env_id) is not None
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    path = CONFIGS / ("dqn_atari.yaml" if atari else "dqn_cartpole.yaml")
     return path if path.exists() else None
 
 
