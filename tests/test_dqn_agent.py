@@ -12,6 +12,8 @@ from agents.dqn.config import DQNConfig
 from agents.dqn.replay import ReplayBuffer
 from engine.config import ConfigError, load_config
 
+from .conftest import ROOT
+
 
 def test_dqn_and_double_dqn_targets_on_hand_made_values():
     returns = torch.tensor([1.0, 2.0, -1.0])
@@ -144,3 +146,35 @@ def test_network_configs_follow_the_papers():
 def test_bad_configs_are_clear_errors(override, message):
     with pytest.raises(ConfigError, match=message):
         load_config(DQNConfig, None, override)
+
+
+def test_drqn_learns_on_sequences_and_carries_its_state():
+    agent = _cartpole_agent("net.recurrent=true", "net.lstm_hidden=16", "train.sequence_length=4")
+    replay = ReplayBuffer(64, (4,), frame_dtype=np.float32, stack=1, n_step=1, gamma=0.9, seed=0)
+    rng = np.random.default_rng(0)
+    for t in range(40):
+        replay.add(rng.normal(size=(1, 4)), [t % 2], [1.0], [t % 10 == 9], [t % 10 == 0], [False])
+    batch = replay.sample_sequences(8, 4)
+    first, _ = agent.learn(batch)
+    for _ in range(100):
+        stats, priorities = agent.learn(batch)
+    assert stats["loss"] < first["loss"] and priorities.shape == (8,)
+    obs = rng.normal(size=(3, 4)).astype(np.float32)
+    agent.state = None
+    q1 = agent.greedy_q(obs)
+    q2 = agent.greedy_q(obs)  # same observation, but the LSTM now remembers the first step
+    assert not np.allclose(q1, q2)
+    agent.reset_state(np.array([True, False, True]))
+    h = agent.state[0]
+    assert torch.all(h[:, 0] == 0) and torch.any(h[:, 1] != 0) and torch.all(h[:, 2] == 0)
+
+
+def test_drqn_trains_end_to_end(tmp_path):
+    from agents.dqn.trainer import Trainer
+
+    cfg = load_config(DQNConfig, ROOT / "configs" / "dqn_cartpole.yaml", [
+        "net.recurrent=true", "net.lstm_hidden=32", "train.total_steps=300", "train.learning_starts=100",
+        "train.train_every=10", "train.gradient_steps=2", "train.sequence_length=5", "eval.every=0",
+        "eval.episodes=2", "run.save_every=0", "run.tensorboard=false"])
+    summary = Trainer(cfg, tmp_path / "drqn", seed=0, progress=False, echo=lambda text: None).run()
+    assert summary["steps"] == 300 and summary["updates"] > 0 and summary["final_eval_return"] >= 8
