@@ -149,7 +149,6 @@ def eval_main(argv) -> int:
 
     torch.set_num_threads(1)
     import nets
-
     from agents.dqn.agent import DQNAgent
     from agents.dqn.config import DQNConfig
     from agents.dqn.trainer import CHECKPOINT, build_env, env_preset, evaluate

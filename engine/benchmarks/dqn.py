@@ -41,12 +41,12 @@ def _ours(env_id: str, steps: int, num_envs: int, threads: int, seed: int, confi
     last = np.zeros(num_envs, bool)
     state = {"obs": obs, "first": first, "last": last}
 
-    def play(n: int, epsilon: float, learn: bool) -> tuple[float, int, float]:
+    def play(n: int, epsilon: float, learn: bool) -> tuple[float, float, int, float]:
         done = 0
         updates = 0
         learn_time = 0.0
         next_train = 4
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         while done < n:
             obs = state["obs"]
             actions = agent.act(obs, epsilon, rng)
@@ -56,22 +56,28 @@ def _ours(env_id: str, steps: int, num_envs: int, threads: int, seed: int, confi
             state["first"], state["last"] = state["last"], terminated | truncated
             state["obs"] = next_obs
             while learn and done >= next_train:
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 batch = replay.sample(t.batch_size)
                 _, priorities = agent.learn(batch)
                 replay.update_priorities(batch.indices, priorities)
-                learn_time += time.perf_counter() - t0
+                learn_time += time.process_time() - t0
                 updates += 1
                 next_train += 4
-        return time.perf_counter() - start, updates, learn_time
+        return time.perf_counter() - start, time.process_time() - cpu, updates, learn_time
 
     play(1000, 1.0, False)  # fill the replay with random play
     play(200, 0.01, True)  # warm up (allocator, first calls)
-    act_s, _, _ = play(steps, 0.01, False)
-    learn_s, updates, update_s = play(steps, 0.01, True)
+    act_s, act_cpu, _, _ = play(steps, 0.01, False)
+    learn_s, learn_cpu, updates, update_cpu = play(steps, 0.01, True)
     env.close()
+    return _rates(steps, act_s, act_cpu, learn_s, learn_cpu) | {
+        "cpu_ms_per_update": 1000 * update_cpu / max(1, updates), "updates": updates}
+
+
+def _rates(steps: int, act_s: float, act_cpu: float, learn_s: float, learn_cpu: float) -> dict:
+    """Steps per wall-clock second and per second of this process's CPU time (steadier on a shared machine)."""
     return {"acting_steps_per_second": steps / act_s, "learning_steps_per_second": steps / learn_s,
-            "ms_per_update": 1000 * update_s / max(1, updates), "updates": updates}
+            "acting_steps_per_cpu_second": steps / act_cpu, "learning_steps_per_cpu_second": steps / learn_cpu}
 
 
 def _sb3(env_id: str, steps: int, threads: int, seed: int) -> dict:
@@ -99,17 +105,16 @@ def _sb3(env_id: str, steps: int, threads: int, seed: int) -> dict:
     acting = model(10**9)
     acting.exploration_rate = 0.01
     acting.learn(200)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     acting.learn(steps, reset_num_timesteps=False)
-    act_s = time.perf_counter() - start
+    act_s, act_cpu = time.perf_counter() - start, time.process_time() - cpu
     learner = model(1000)
     learner.learn(1200)  # 1,000 random steps fill the replay, then warm up
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     learner.learn(steps, reset_num_timesteps=False)
-    learn_s = time.perf_counter() - start
+    learn_s, learn_cpu = time.perf_counter() - start, time.process_time() - cpu
     env.close()
-    return {"acting_steps_per_second": steps / act_s, "learning_steps_per_second": steps / learn_s,
-            "version": __import__("stable_baselines3").__version__}
+    return _rates(steps, act_s, act_cpu, learn_s, learn_cpu) | {"version": __import__("stable_baselines3").__version__}
 
 
 def _worker(job):
@@ -145,29 +150,33 @@ def main(argv=None):
             with ctx.Pool(1) as pool:
                 sb3.append(pool.map(_worker, [("sb3", (args.env, args.steps, args.threads, args.seed))])[0])
 
-    def best(runs, key):
-        return round(max(r[key] for r in runs), 1)
+    keys = ("acting_steps_per_second", "learning_steps_per_second", "acting_steps_per_cpu_second",
+            "learning_steps_per_cpu_second")
+
+    def best(runs):
+        return {k: round(max(r[k] for r in runs), 1) for k in keys}
 
     result = {"env": args.env, "steps": args.steps, "batch_size": 32, "train_every": 4, "threads": args.threads,
-              "num_envs": args.num_envs, "repeat": args.repeat,
-              "ours": {"acting_steps_per_second": best(ours, "acting_steps_per_second"),
-                       "learning_steps_per_second": best(ours, "learning_steps_per_second"),
-                       "ms_per_update": round(min(r["ms_per_update"] for r in ours), 2), "runs": ours}}
+              "num_envs": args.num_envs, "repeat": args.repeat, "config": args.config,
+              "ours": {**best(ours), "cpu_ms_per_update": round(min(r["cpu_ms_per_update"] for r in ours), 2),
+                       "runs": ours}}
+
+    def describe(name, r):
+        return (f"  {name}: acting {r['acting_steps_per_second']:.0f} steps/s "
+                f"({r['acting_steps_per_cpu_second']:.0f} per CPU-second), learning "
+                f"{r['learning_steps_per_second']:.0f} steps/s ({r['learning_steps_per_cpu_second']:.0f} per "
+                f"CPU-second)")
+
     lines = [f"DQN on {args.env}, Nature CNN, batch 32, train every 4 steps, {args.threads} thread(s), best of "
-             f"{args.repeat}:",
-             f"  rlengine ({args.num_envs} env): acting {result['ours']['acting_steps_per_second']:.0f} steps/s, "
-             f"learning {result['ours']['learning_steps_per_second']:.0f} steps/s "
-             f"({result['ours']['ms_per_update']:.1f} ms per update)"]
+             f"{args.repeat}:", describe(f"rlengine ({args.num_envs} env)", result["ours"])
+             + f"; {result['ours']['cpu_ms_per_update']:.1f} CPU-ms per update"]
     if sb3:
-        result["sb3"] = {"acting_steps_per_second": best(sb3, "acting_steps_per_second"),
-                         "learning_steps_per_second": best(sb3, "learning_steps_per_second"),
-                         "version": sb3[0]["version"], "runs": sb3}
-        result["speedup_learning"] = round(result["ours"]["learning_steps_per_second"]
-                                           / result["sb3"]["learning_steps_per_second"], 2)
-        result["speedup_acting"] = round(result["ours"]["acting_steps_per_second"]
-                                         / result["sb3"]["acting_steps_per_second"], 2)
-        lines.append(f"  Stable-Baselines3 {result['sb3']['version']}: acting "
-                     f"{result['sb3']['acting_steps_per_second']:.0f} steps/s, learning "
-                     f"{result['sb3']['learning_steps_per_second']:.0f} steps/s")
-        lines.append(f"  speed-up: learning {result['speedup_learning']}x, acting {result['speedup_acting']}x")
+        result["sb3"] = {**best(sb3), "version": sb3[0]["version"], "runs": sb3}
+        result["speedup"] = {k: round(result["ours"][k] / result["sb3"][k], 2) for k in keys}
+        lines.append(describe(f"Stable-Baselines3 {result['sb3']['version']}", result["sb3"]))
+        sp = result["speedup"]
+        lines.append(f"  speed-up over SB3: learning {sp['learning_steps_per_second']}x wall-clock, "
+                     f"{sp['learning_steps_per_cpu_second']}x per CPU-second; acting "
+                     f"{sp['acting_steps_per_second']}x wall-clock, {sp['acting_steps_per_cpu_second']}x per "
+                     f"CPU-second")
     finish("dqn", args, result, None if args.json else "\n".join(lines))
