@@ -52,3 +52,20 @@ def test_atari_benchmark_collects_a_run(tmp_path):
     assert (tmp_path / "plots" / "pong.png").stat().st_size > 1000
     proc = run_cli("engine.bench", "atari", "--games", "breakout", "--collect", str(run), check=False)
     assert proc.returncode == 2 and "no finished run" in proc.stderr
+
+
+def test_atari_benchmark_trains_when_no_run_exists(tmp_path):
+    out = last_json(run_cli(
+        "engine.bench", "atari", "--games", "pong", "--steps", "300", "--runs-dir", str(tmp_path / "runs"),
+        "--plots-dir", str(tmp_path / "plots"), "--out", str(tmp_path / "atari.json"), "--json",
+        "train.buffer_size=1000", "train.learning_starts=100", "eval.every=0", "eval.episodes=1", "eval.num_envs=1",
+        "run.save_every=0", "run.tensorboard=false", "run.device=cpu"))
+    game = out["games"][0]
+    assert game["steps"] >= 300 and game["preset"] == "nature" and -21 <= game["score"] <= 21
+    assert game["acting_steps_per_second"] > 0 and game["updates_per_second"] > 0
+    assert (tmp_path / "plots" / "pong.png").is_file()
+    # A second call finds the finished run instead of training again.
+    again = last_json(run_cli("engine.bench", "atari", "--games", "pong", "--steps", "300", "--runs-dir",
+                              str(tmp_path / "runs"), "--plots-dir", str(tmp_path / "plots"), "--out",
+                              str(tmp_path / "atari2.json"), "--json"))
+    assert again["games"][0]["run_dir"] == game["run_dir"]

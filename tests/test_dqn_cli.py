@@ -83,3 +83,30 @@ def test_bad_input_is_a_one_line_error(args, message):
     proc = run_cli("engine.dqn", *args, check=False)
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_saves_a_checkpoint_then_stops(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "engine.dqn", "--env", "CartPole-v1", "--run-dir", str(run),
+                             "train.total_steps=10000000", "train.learning_starts=100", "train.train_every=4",
+                             "train.gradient_steps=1", "eval.every=0", "run.save_every=0", "run.log_every=100",
+                             "run.tensorboard=false"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    metrics = run / "metrics.csv"
+    while time.time() < deadline and not (metrics.exists() and len(metrics.read_text().splitlines()) > 5):
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "checkpoint saved" in err and "Traceback" not in err
+    step = torch.load(run / "checkpoint.pt", weights_only=True)["step"]
+    assert step > 100
+    assert json.loads((run / "summary.json").read_text())["interrupted"] is True

@@ -277,8 +277,10 @@ class Trainer:
     def _evaluate(self) -> dict:
         if self.eval_env is None:
             self.eval_env = build_env(self.cfg, self.cfg.eval.num_envs, self.seed + 10**6, evaluation=True)
+        actor_state = self.agent.state  # DRQN: the training actors' memory survives the evaluation
         result = evaluate(self.agent, self.eval_env, self.cfg.eval.episodes, self.eval_epsilon(),
                           seed=self.seed + 10**6 + len(self.evals) * 1009)
+        self.agent.state = actor_state
         result["step"] = self.step
         self.evals.append(result)
         self.last_eval = result["mean"]
