@@ -78,7 +78,7 @@ def _resolve_run(resume: str) -> Path:
 
 
 def train_main(argv) -> int:
-    args = _train_parser().parse_args(argv)
+    args = _train_parser().parse_intermixed_args(argv)
     from agents.dqn.config import DQNConfig
 
     bad = [o for o in args.overrides if "=" not in o]

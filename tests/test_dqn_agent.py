@@ -178,3 +178,30 @@ def test_drqn_trains_end_to_end(tmp_path):
         "eval.episodes=2", "run.save_every=0", "run.tensorboard=false"])
     summary = Trainer(cfg, tmp_path / "drqn", seed=0, progress=False, echo=lambda text: None).run()
     assert summary["steps"] == 300 and summary["updates"] > 0 and summary["final_eval_return"] >= 8
+
+
+@pytest.mark.parametrize("name", ["dqn_cartpole", "dqn_atari", "rainbow_atari", "drqn_atari"])
+def test_shipped_configs_load(name):
+    cfg = load_config(DQNConfig, ROOT / "configs" / f"{name}.yaml")
+    if name == "rainbow_atari":
+        assert cfg.train.double and cfg.train.prioritized and cfg.train.n_step == 3
+        assert cfg.net.dueling and cfg.net.distributional and cfg.net.atoms == 51
+    if name == "dqn_atari":
+        assert (cfg.train.lr, cfg.train.target_update, cfg.train.buffer_size) == (2.5e-4, 10_000, 1_000_000)
+    if name == "drqn_atari":
+        assert cfg.net.recurrent and cfg.env.frame_stack == 1
+
+
+def test_rainbow_combination_trains_end_to_end(tmp_path):
+    from agents.dqn.trainer import Trainer
+
+    cfg = load_config(DQNConfig, ROOT / "configs" / "dqn_cartpole.yaml", [
+        "net.dueling=true", "net.distributional=true", "net.v_min=0", "net.v_max=100", "train.double=true",
+        "train.prioritized=true", "train.n_step=3", "train.total_steps=400", "train.learning_starts=100",
+        "train.train_every=4", "train.gradient_steps=1", "eval.every=0", "eval.episodes=2", "run.save_every=0",
+        "run.tensorboard=false"])
+    trainer = Trainer(cfg, tmp_path / "rainbow", seed=0, progress=False, echo=lambda text: None)
+    summary = trainer.run()
+    assert summary["steps"] == 400 and summary["updates"] == 76
+    priorities = trainer.replay.priorities()
+    assert (priorities > 0).sum() > 300 and len(set(np.round(priorities[priorities > 0], 6))) > 50  # updated
