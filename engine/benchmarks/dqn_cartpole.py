@@ -1,0 +1,70 @@
+"""DQN acceptance on CartPole-v1: the default config over several seeds, counting the seeds whose average
+evaluation return (10 greedy games) reaches the threshold (475) within the step budget (50,000)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import tempfile
+import time
+from pathlib import Path
+
+from ..cli import UserError
+from ._common import finish, parser, setup
+
+
+def _one(job: tuple) -> dict:
+    seed, config, overrides, root, threads = job
+    import torch
+
+    torch.set_num_threads(threads)
+    from agents.dqn.config import DQNConfig
+    from agents.dqn.trainer import Trainer
+    from engine.config import load_config
+
+    cfg = load_config(DQNConfig, config, [*overrides, "run.tensorboard=false", "run.save_every=0"])
+    trainer = Trainer(cfg, Path(root) / f"seed{seed}", seed=seed, progress=False, echo=lambda text: None)
+    summary = trainer.run()
+    summary["seed"] = seed
+    return summary
+
+
+def main(argv=None):
+    p = parser("dqn_cartpole", __doc__)
+    p.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds")
+    p.add_argument("--config", default="configs/dqn_cartpole.yaml")
+    p.add_argument("--threshold", type=float, default=475.0)
+    p.add_argument("--workers", type=int, default=2, help="seeds trained at the same time (one thread each)")
+    p.add_argument("--runs-dir", default=None, help="keep the runs here (default: a temporary folder)")
+    p.add_argument("overrides", nargs="*", metavar="key=value")
+    args = p.parse_args(argv)
+    setup(args)
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise UserError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
+    if not Path(args.config).is_file():
+        raise UserError(f"config {args.config} does not exist")
+    tmp = None if args.runs_dir else tempfile.TemporaryDirectory(prefix="dqn_cartpole_")
+    root = args.runs_dir or tmp.name
+    jobs = [(s, args.config, list(args.overrides), root, args.threads) for s in seeds]
+    start = time.perf_counter()
+    with mp.get_context("spawn").Pool(max(1, min(args.workers, len(jobs)))) as pool:
+        summaries = pool.map(_one, jobs)
+    wall = time.perf_counter() - start
+    rows = []
+    for s in summaries:
+        reached = next((step for step, mean in s["evaluations"] if mean >= args.threshold), None)
+        rows.append({"seed": s["seed"], "reached_at": reached, "best": s["best_eval_return"],
+                     "final": s["final_eval_return"], "steps": s["steps"], "wall_s": s["wall_time_s"],
+                     "evaluations": s["evaluations"]})
+    passed = sum(r["reached_at"] is not None for r in rows)
+    result = {"config": args.config, "overrides": list(args.overrides), "threshold": args.threshold,
+              "seeds_reaching": passed, "seeds": len(rows), "runs": rows, "wall_s": round(wall, 1)}
+    lines = [f"{'seed':>4} {'reached at':>10} {'best':>7} {'final':>7}"]
+    for r in rows:
+        lines.append(f"{r['seed']:>4} {str(r['reached_at'] or '-'):>10} {r['best']:>7.1f} {r['final']:>7.1f}")
+    lines.append(f"{passed}/{len(rows)} seeds reach an average evaluation return >= {args.threshold:g} within "
+                 f"{rows[0]['steps']:,} steps ({wall:.0f} s)")
+    finish("dqn_cartpole", args, result, None if args.json else "\n".join(lines))
+    if tmp is not None:
+        tmp.cleanup()
