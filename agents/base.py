@@ -6,6 +6,7 @@ action and, when the agent has one, an evaluation. Agents are built from short s
 
     agents.make("random", game)
     agents.make("minimax", game)              # exact play, small games only
+    agents.make("c4solver", game)             # perfect Connect Four (agents/connect4_solver.py)
     agents.make("mcts:1000", game)            # pure MCTS with random rollouts, 1000 simulations per move
     agents.make("alphazero:path/to/ckpt.pt", game, simulations=800)
 """
@@ -135,3 +136,4 @@ def _make_minimax(game, arg, seed=0, **_):
 register_agent("random", "agents.base:_make_random")
 register_agent("minimax", "agents.base:_make_minimax")
 register_agent("mcts", "agents.mcts:make_pure_mcts")
+register_agent("c4solver", "agents.connect4_solver:make_solver_agent")

@@ -3,11 +3,15 @@
     python -m engine.arena tictactoe minimax random --games 20
     python -m engine.arena connect4 mcts:200 mcts:1000 random --games 10 --save runs/arena
     python -m engine.arena connect4 alphazero mcts:1000 --games 100 --json
+    python -m engine.arena connect4 c4solver alphazero --games 20 --start 44443355 --start 4433221
 
 Players are agent specs (``agents.make``): ``random``, ``minimax``, ``mcts:N`` (pure MCTS, N rollout
 simulations per move), ``alphazero[:CHECKPOINT]`` (the shipped checkpoint of the game by default), and for Go
 and chess external programs (``gtp:COMMAND``, ``uci:COMMAND``). With two players they play ``--games`` games;
 with more, every pair does (round robin). Games are saved in the game's record format with ``--save DIR``.
+``--start POSITION`` (repeatable, in the game's notation) starts the games from set positions, each played
+twice with the colours swapped; deterministic players then meet in varied games, and the exact Connect Four
+player ``c4solver``, which has no opening book, skips the openings it would need hours to solve.
 """
 
 from __future__ import annotations
@@ -90,8 +94,10 @@ class MatchResult:
 
 
 def run_match(game, players: dict[str, Agent], games_per_pair: int, save_dir: Path | None = None,
-              progress: bool = True, max_moves: int | None = None) -> MatchResult:
-    """Every pair of players plays ``games_per_pair`` games, colours alternating."""
+              progress: bool = True, max_moves: int | None = None,
+              starts: Sequence[np.ndarray] | None = None) -> MatchResult:
+    """Every pair of players plays ``games_per_pair`` games, colours alternating; game ``g`` of a pair starts
+    from ``starts[(g // 2) % len(starts)]`` when given (so each start is played with both colours)."""
     from rich.progress import Progress
 
     names = list(players)
@@ -102,7 +108,8 @@ def run_match(game, players: dict[str, Agent], games_per_pair: int, save_dir: Pa
         for a, b in pairs:
             for g in range(games_per_pair):
                 first, second = (a, b) if g % 2 == 0 else (b, a)
-                rec = play_game(game, [players[first], players[second]], max_moves=max_moves)
+                start = starts[(g // 2) % len(starts)] if starts else None
+                rec = play_game(game, [players[first], players[second]], start=start, max_moves=max_moves)
                 result.add(first, second, rec.result)
                 if save_dir is not None:
                     tags = {"first": first, "second": second, "result": rec.result, "ended by": rec.reason}
@@ -141,6 +148,9 @@ def main(argv=None):
                    help="player whose Elo is fixed at 0 (default: random if playing, else the last player)")
     p.add_argument("--save", type=Path, default=None, help="folder for the game records")
     p.add_argument("--max-moves", type=int, default=None, help="adjudicate a draw after this many moves")
+    p.add_argument("--start", action="append", default=[], metavar="POSITION",
+                   help="start the games from this position (the game's notation; repeatable, each start is "
+                        "played with both colours)")
     add_common_args(p)
     args = p.parse_args(argv)
     if len(args.players) < 2:
@@ -149,6 +159,10 @@ def main(argv=None):
         raise UserError(f"--games must be at least 1, got {args.games}")
     seed_everything(args.seed)
     game = make_game(args.game, args.game_option)
+    starts = [game.parse_position(text) for text in args.start]  # a bad position: IllegalMove, one line
+    for text, state in zip(args.start, starts, strict=True):
+        if game.is_terminal(state):
+            raise UserError(f"--start {text!r}: the game is already over in this position")
     players: dict[str, Agent] = {}
     for i, spec in enumerate(args.players):
         name = spec if spec not in players else f"{spec}#{i + 1}"
@@ -160,7 +174,8 @@ def main(argv=None):
         except (ValueError, FileNotFoundError) as err:
             raise UserError(f"player {spec!r}: {err}") from None
     try:
-        result = run_match(game, players, args.games, args.save, progress=not args.json, max_moves=args.max_moves)
+        result = run_match(game, players, args.games, args.save, progress=not args.json, max_moves=args.max_moves,
+                           starts=starts)
     finally:
         for agent in players.values():
             agent.close()
