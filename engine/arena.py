@@ -3,7 +3,7 @@
     python -m engine.arena tictactoe minimax random --games 20
     python -m engine.arena connect4 mcts:200 mcts:1000 random --games 10 --save runs/arena
     python -m engine.arena connect4 alphazero mcts:1000 --games 100 --json
-    python -m engine.arena connect4 c4solver alphazero --games 20 --start 44443355 --start 4433221
+    python -m engine.arena connect4 c4solver alphazero --games 20 --start 5554224333 --start 1233722555
 
 Players are agent specs (``agents.make``): ``random``, ``minimax``, ``mcts:N`` (pure MCTS, N rollout
 simulations per move), ``alphazero[:CHECKPOINT]`` (the shipped checkpoint of the game by default), and for Go
