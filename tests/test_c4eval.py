@@ -34,7 +34,7 @@ def load(name, limit):
 @pytest.mark.parametrize("name", ["Test_L3_R1", "Test_L2_R1"])
 def test_solver_is_optimal_and_random_is_not(c4, solver, name):
     test_set = load(name, 300)
-    perfect = c4eval.evaluate(agents.make("c4solver", c4), test_set, c4, solver)
+    perfect = c4eval.evaluate(agents.make("c4solver:20", c4), test_set, c4, solver)
     assert perfect["optimal"] == perfect["keeps_result"] == 1.0 and perfect["positions"] == 300
     assert sum(r["positions"] for r in perfect["by_class"].values()) == 300
     rnd = c4eval.evaluate(agents.make("random", c4, seed=0), test_set, c4, solver)

@@ -165,7 +165,7 @@ def test_bad_positions(c4, solver):
 
 def test_agent_plays_perfectly_and_wins_as_fast_as_the_score_says(c4):
     """Solver against solver from benchmark positions: the result and the winner's stone count follow the score."""
-    first, second = agents.make("c4solver", c4, seed=1), agents.make("c4solver", c4, seed=2)
+    first, second = agents.make("c4solver:20", c4, seed=1), agents.make("c4solver:20", c4, seed=2)
     for moves, score in read_set("Test_L2_R1")[:40:4]:
         start = c4.parse_position(moves)
         rec = play_game(c4, [first, second], start=start)
@@ -181,7 +181,7 @@ def test_agent_plays_perfectly_and_wins_as_fast_as_the_score_says(c4):
 
 
 def test_agent_picks_optimal_moves_and_is_seeded(c4, solver):
-    a1, a2 = agents.make("c4solver", c4, seed=5), agents.make("c4solver", c4, seed=5)
+    a1, a2 = agents.make("c4solver:20", c4, seed=5), agents.make("c4solver:20", c4, seed=5)
     for moves, score in read_set("Test_L3_R1")[:30]:
         state = c4.parse_position(moves)
         d1, d2 = a1.choose(state), a2.choose(state)
@@ -190,10 +190,12 @@ def test_agent_picks_optimal_moves_and_is_seeded(c4, solver):
         assert d1.value == np.sign(score)
     with pytest.raises(ValueError, match="Connect Four only"):
         agents.make("c4solver", games.make("tictactoe"))
+    with pytest.raises(ValueError, match="table size in bits"):
+        agents.make("c4solver:big", c4)
 
 
 def test_agent_never_loses_a_won_position_against_random(c4):
-    solver_agent, random_agent = agents.make("c4solver", c4), agents.make("random", c4, seed=3)
+    solver_agent, random_agent = agents.make("c4solver:20", c4), agents.make("random", c4, seed=3)
     for moves, score in read_set("Test_L2_R1")[:60]:
         if score <= 0:
             continue
