@@ -1,0 +1,28 @@
+"""AlphaZero (Silver et al. 2018, "A general reinforcement learning algorithm that masters chess, shogi, and Go
+through self-play"): self-play worker, replay window, learner, evaluation arena and the loop that ties them,
+behind ``python -m engine.selfplay``.
+
+The pieces are separate so that a distributed runner can hold them as actors:
+
+* ``SelfPlayWorker(game, cfg, net=None, device="cpu")``: ``set_weights(state_dict)``, ``play(num_games, seed,
+  progress=None) -> SelfPlayBatch`` (B games at once through ``BatchedMCTS``, one network call per step);
+* ``ReplayBuffer(capacity, plane_shape, num_actions)``: ``add_batch``, ``sample(n, rng, game, augment)``,
+  ``save(path)`` / ``ReplayBuffer.load(path)``;
+* ``Learner(net, cfg.train, device)``: ``train(replay, steps, rng, game)``, ``train_batch(...)``;
+* ``play_match`` with ``SearchPlayer`` / ``RandomPlayer`` / ``mcts_baseline`` for the evaluation games;
+* ``SelfPlayRun``: the loop, the run folder, resume.
+"""
+
+from .config import DEFAULT, SelfPlayConfig, make_config
+from .evaluation import BatchedPlayer, RandomPlayer, SearchPlayer, mcts_baseline, play_match, random_openings, score_of
+from .learner import Learner, learning_rate
+from .replay import ReplayBuffer, ReplayError
+from .run import SelfPlayRun, derived_seed
+from .worker import GameSummary, SelfPlayBatch, SelfPlayWorker, TimedEvaluator, build_net, temperature_choice
+
+__all__ = [
+    "DEFAULT", "SelfPlayConfig", "make_config",
+    "BatchedPlayer", "RandomPlayer", "SearchPlayer", "mcts_baseline", "play_match", "random_openings", "score_of",
+    "Learner", "learning_rate", "ReplayBuffer", "ReplayError", "SelfPlayRun", "derived_seed",
+    "GameSummary", "SelfPlayBatch", "SelfPlayWorker", "TimedEvaluator", "build_net", "temperature_choice",
+]

@@ -1,0 +1,122 @@
+"""The learner: AlphaZero's loss on batches from the replay window.
+
+Silver et al. 2017/2018: ``l = (z - v)^2 - pi^T log p + c ||theta||^2``, the value's squared error, the policy's
+cross-entropy against the search's target ``pi`` and L2 regularisation, minimised by SGD with momentum (the L2
+term as weight decay). Options: a win/draw/loss value head trained by cross-entropy (Leela Chess Zero), AdamW
+(decoupled weight decay), a learning rate that follows a schedule over iterations, gradient clipping and bf16
+mixed precision on a GPU.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from nets import autocast, pick_device
+
+from .config import TrainSection
+
+
+def learning_rate(cfg: TrainSection, iteration: int, iterations: int) -> float:
+    """The learning rate of ``iteration`` (1-based) of ``iterations``."""
+    if cfg.lr_schedule == "cosine":
+        frac = (iteration - 1) / max(iterations - 1, 1)
+        return cfg.lr * (cfg.lr_final + (1.0 - cfg.lr_final) * 0.5 * (1.0 + math.cos(math.pi * min(frac, 1.0))))
+    if cfg.lr_schedule == "step":
+        return cfg.lr * cfg.lr_gamma ** sum(1 for m in cfg.lr_milestones if iteration >= m)
+    return cfg.lr
+
+
+class Learner:
+    """Trains ``net`` (in place) with ``cfg`` (``TrainSection``) on ``device``.
+
+    ``train(replay, steps, rng, game)`` runs ``steps`` steps on batches sampled from a ``ReplayBuffer`` and returns
+    mean losses; ``train_batch`` does one step on given arrays. ``step`` counts the steps ever done.
+    """
+
+    def __init__(self, net: torch.nn.Module, cfg: TrainSection, device: str | torch.device = "cpu"):
+        self.cfg = cfg
+        self.device = pick_device(device)
+        self.net = net.to(self.device)
+        self.wdl = cfg.value_loss == "wdl"
+        if cfg.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(self.net.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                             weight_decay=cfg.weight_decay)
+        else:
+            self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=cfg.lr, betas=(cfg.momentum, 0.999),
+                                               weight_decay=cfg.weight_decay)
+        self.step = 0
+
+    def set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def losses(self, planes: torch.Tensor, policy: torch.Tensor, value: torch.Tensor, result: torch.Tensor):
+        """(total, policy cross-entropy, value loss) on one batch (tensors on the learner's device)."""
+        with autocast(self.device, self.cfg.mixed_precision):
+            if self.wdl:
+                out = self.net.forward_all(planes)
+                logits, wdl_logits = out.policy, out.wdl
+            else:
+                logits, v = self.net(planes)
+        logits = logits.float()
+        policy_loss = -(policy * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+        if self.wdl:
+            # classes: win, draw, loss for the mover (the head's order)
+            target = (1 - result.long()).clamp(0, 2)
+            value_loss = F.cross_entropy(wdl_logits.float(), target)
+        else:
+            value_loss = F.mse_loss(v.float(), value)
+        return policy_loss + self.cfg.value_weight * value_loss, policy_loss, value_loss
+
+    def train_batch(self, planes: np.ndarray, policy: np.ndarray, value: np.ndarray, result: np.ndarray) -> dict:
+        """One optimisation step; returns the batch's losses (before the step)."""
+        self.net.train()
+        dev = self.device
+        x = torch.from_numpy(np.ascontiguousarray(planes)).to(dev, non_blocking=True)
+        pi = torch.from_numpy(np.ascontiguousarray(policy)).to(dev, non_blocking=True)
+        z = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32)).to(dev, non_blocking=True)
+        r = torch.from_numpy(np.ascontiguousarray(result)).to(dev, non_blocking=True)
+        total, pl, vl = self.losses(x, pi, z, r)
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        if self.cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.cfg.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        return {"loss": float(total.detach()), "policy_loss": float(pl.detach()), "value_loss": float(vl.detach())}
+
+    def train(self, replay, steps: int, rng: np.random.Generator, game=None, augment: bool = True,
+              progress: Callable[[int], None] | None = None) -> dict:
+        """``steps`` steps on batches from ``replay``; mean losses, samples/s and the policy's entropy target."""
+        sums = {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0}
+        t0 = time.perf_counter()
+        for i in range(steps):
+            batch = replay.sample(self.cfg.batch_size, rng, game, augment)
+            out = self.train_batch(*batch)
+            for k in sums:
+                sums[k] += out[k]
+            if progress is not None:
+                progress(i + 1)
+        seconds = time.perf_counter() - t0
+        result = {k: (v / steps if steps else float("nan")) for k, v in sums.items()}
+        result.update(steps=steps, seconds=seconds,
+                      samples_per_second=steps * self.cfg.batch_size / seconds if steps and seconds > 0 else 0.0)
+        return result
+
+    # --------------------------------------------------------------------------------------------- state
+    def state_dict(self) -> dict:
+        return {"optimizer": self.optimizer.state_dict(), "step": self.step}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step = int(state["step"])

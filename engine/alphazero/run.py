@@ -1,0 +1,459 @@
+"""The orchestrating loop of an AlphaZero run: self-play, training, evaluation, checkpoints, logs.
+
+One iteration: the worker plays ``selfplay.games_per_iteration`` games with the current network (or the best
+one, with gating); their positions enter the replay window; the learner takes ``replay_ratio * new positions /
+batch_size`` steps; the new network plays the previous one and the fixed baselines and every rating is refitted
+over all games so far. Then the iteration is saved: the replay window, ``checkpoints/latest.pt`` (weights,
+optimizer, counters, Elo games, metrics, random states), the iteration's network, ``metrics.csv``, TensorBoard
+scalars and the PNG plots.
+
+Every random draw of an iteration derives from ``(seed, iteration)``, and the state saved after an iteration is
+everything the next one reads, so ``--resume`` after a crash or SIGKILL replays the unfinished iteration exactly
+as the uninterrupted run would have (same games, same batches, same weights).
+
+Run folder ``runs/<game>-<time>/``::
+
+    config.yaml            the resolved configuration
+    checkpoints/latest.pt  the state to resume from (weights, optimizer, counters, Elo games, RNG)
+    checkpoints/iter-NNNN.pt, best.pt   networks of each iteration and the best one (load with nets.load_model,
+                           or play them: agents.make("alphazero:runs/.../best.pt", game))
+    replay-NNNN.npz        the replay window after iteration NNNN
+    games/iter-NNNN.txt    self-play game records (.sgf for Go, .pgn for chess)
+    metrics.csv            one row per iteration; tb/ TensorBoard logs; elo.png, losses.png
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import datetime as _dt
+import hashlib
+import io
+import math
+import signal
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import games as games_mod
+from nets import CheckpointError, PolicyValueEvaluator, load_checkpoint, read_checkpoint, save_checkpoint
+
+from ..cli import UserError, seed_everything
+from ..config import apply_overrides, read_yaml, save_config
+from ..elo import fit_elo
+from ..io import atomic_write_text
+from .config import SelfPlayConfig, config_dict, config_from_dict
+from .evaluation import RandomPlayer, SearchPlayer, mcts_baseline, play_match, score_of
+from .learner import Learner, learning_rate
+from .replay import ReplayBuffer
+from .worker import SelfPlayWorker, build_net
+
+CHECKPOINT_KIND = "alphazero-run"
+
+
+def derived_seed(seed: int, *keys) -> int:
+    """A 63-bit seed from the run's seed and some keys (iteration, stage): stable across processes."""
+    h = hashlib.sha256(repr((int(seed), *keys)).encode()).digest()
+    return int.from_bytes(h[:8], "little") >> 1
+
+
+def iteration_name(i: int) -> str:
+    return f"iter{i}"
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Hold Ctrl-C while files are written; raise it once they are all on disk."""
+    got = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *_: got.append(True))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if got:
+            raise KeyboardInterrupt
+
+
+class SelfPlayRun:
+    """An AlphaZero training run in a folder. Build with ``SelfPlayRun.create(cfg, seed)`` or
+    ``SelfPlayRun.resume(folder)``; ``run()`` trains until ``run.iterations`` and returns the final summary."""
+
+    def __init__(self, cfg: SelfPlayConfig, folder: Path, seed: int, console=None, progress: bool = True):
+        from rich.console import Console
+
+        self.cfg = cfg
+        self.folder = Path(folder)
+        self.seed = int(seed)
+        self.console = console or Console(stderr=True)
+        self.show_progress = progress and self.console.is_terminal
+        torch.set_num_threads(cfg.run.threads)
+        try:
+            self.game = games_mod.make(cfg.game.name, **cfg.game.options)
+        except (ValueError, TypeError) as err:
+            raise UserError(f"game: {err}") from None
+        self.device = cfg.run.device
+        seed_everything(derived_seed(self.seed, "init"))
+        self.net = build_net(self.game, cfg)
+        self.learner = Learner(self.net, cfg.train, self.device)
+        self.worker = SelfPlayWorker(self.game, cfg, net=build_net(self.game, cfg), device=self.device)
+        self.replay = ReplayBuffer(cfg.replay.window, self.game.plane_shape, self.game.num_actions)
+        self.iteration = 0
+        self.counters = {"games": 0, "positions": 0, "train_steps": 0, "seconds": 0.0, "selfplay_seconds": 0.0}
+        self.elo_games: list[tuple[str, str, float]] = []
+        self.metrics: list[dict] = []
+        self.previous_iteration = 0        # the net the next evaluation plays as "previous"
+        self.best_iteration = 0            # gating: the net that generates self-play data
+        self._writer = None
+
+    # ------------------------------------------------------------------------------------------- create/resume
+    @classmethod
+    def create(cls, cfg: SelfPlayConfig, seed: int = 0, folder: str | Path | None = None, **kw) -> SelfPlayRun:
+        if folder is None:
+            name = cfg.run.name or f"{cfg.game.name}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+            folder = Path(cfg.run.out_dir) / name
+        folder = Path(folder)
+        if (folder / "checkpoints" / "latest.pt").exists():
+            raise UserError(f"run folder {folder} already holds a run; continue it with --resume {folder}")
+        run = cls(cfg, folder, seed, **kw)
+        (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
+        save_config(cfg, folder / "config.yaml")
+        atomic_write_text(folder / "seed.txt", f"{run.seed}\n")
+        run._save_net(folder / "checkpoints" / "iter-0000.pt", 0)
+        return run
+
+    @classmethod
+    def resume(cls, folder: str | Path, overrides: Sequence[str] = (), **kw) -> SelfPlayRun:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise UserError(f"run folder {folder} does not exist")
+        latest = folder / "checkpoints" / "latest.pt"
+        data = read_yaml(folder / "config.yaml")
+        data = apply_overrides(data, overrides, SelfPlayConfig)
+        cfg = config_from_dict(data)
+        seed_file = folder / "seed.txt"
+        seed = int(seed_file.read_text().strip()) if seed_file.exists() else 0
+        run = cls(cfg, folder, seed, **kw)
+        if not latest.exists():  # killed during the first iteration: start it again
+            return run
+        ckpt = read_checkpoint(latest)
+        extra = ckpt.extra
+        if extra.get("kind") != CHECKPOINT_KIND:
+            raise CheckpointError(f"checkpoint {latest} is not an AlphaZero run checkpoint")
+        if extra.get("game") != run.game.name:
+            raise CheckpointError(f"checkpoint {latest} is for {extra.get('game')!r}, the run config says "
+                                  f"{run.game.name!r}")
+        load_checkpoint(latest, run.net, run.learner.optimizer)
+        run.learner.step = ckpt.step
+        run.iteration = int(extra["iteration"])
+        run.counters = dict(extra["counters"])
+        run.elo_games = [(a, b, float(s)) for a, b, s in extra["elo_games"]]
+        run.metrics = [dict(r) for r in extra["metrics"]]
+        run.previous_iteration = int(extra["previous_iteration"])
+        run.best_iteration = int(extra["best_iteration"])
+        replay_path = folder / f"replay-{run.iteration:04d}.npz"
+        run.replay, _ = ReplayBuffer.load(replay_path, cfg.replay.window)
+        return run
+
+    # ------------------------------------------------------------------------------------------- helpers
+    def _net_path(self, iteration: int) -> Path:
+        return self.folder / "checkpoints" / f"iter-{iteration:04d}.pt"
+
+    def _save_net(self, path: Path, iteration: int, net=None) -> None:
+        save_checkpoint(path, net or self.net, step=self.learner.step, rng=False,
+                        metadata={"game": self.game.name, "iteration": iteration, "kind": "alphazero-net",
+                                  "simulations": self.cfg.eval.simulations, "gumbel": self.cfg.mcts.gumbel})
+
+    def _weights(self, iteration: int) -> dict:
+        if iteration == self.iteration + 1:
+            return {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+        return read_checkpoint(self._net_path(iteration)).model
+
+    def _net_with(self, weights: dict):
+        net = build_net(self.game, self.cfg)
+        net.load_state_dict(weights)
+        return net
+
+    def _progress(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=self.console, transient=True, disable=not self.show_progress)
+
+    @property
+    def writer(self):
+        if self._writer is None and self.cfg.run.tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(str(self.folder / "tb"), purge_step=self.iteration + 1)
+        return self._writer
+
+    # ------------------------------------------------------------------------------------------- iteration
+    def run_iteration(self) -> dict:
+        cfg, game = self.cfg, self.game
+        i = self.iteration + 1
+        t0 = time.perf_counter()
+        seed_everything(derived_seed(self.seed, i, "iteration"))
+        # --- self-play
+        source = self.best_iteration if cfg.eval.gating else None
+        if source is None or source == self.iteration:
+            self.worker.set_weights(self.net.state_dict())
+        else:
+            self.worker.set_weights(read_checkpoint(self._net_path(source)).model)
+        with self._progress() as bar:
+            task = bar.add_task(f"iteration {i}: self-play", total=cfg.selfplay.games_per_iteration)
+            batch = self.worker.play(cfg.selfplay.games_per_iteration, derived_seed(self.seed, i, "selfplay"),
+                                     progress=lambda g, p: bar.update(task, completed=g))
+        sp = batch.stats
+        self.replay.add_batch(batch)
+        # --- training
+        lr = learning_rate(cfg.train, i, cfg.run.iterations)
+        self.learner.set_lr(lr)
+        steps = 0
+        if len(self.replay) >= cfg.replay.min_size:
+            steps = math.ceil(cfg.train.replay_ratio * len(batch) / cfg.train.batch_size)
+            if cfg.train.max_steps > 0:
+                steps = min(steps, cfg.train.max_steps)
+        rng = np.random.default_rng(derived_seed(self.seed, i, "train"))
+        with self._progress() as bar:
+            task = bar.add_task(f"iteration {i}: training", total=max(steps, 1))
+            tr = self.learner.train(self.replay, steps, rng, game, cfg.replay.augment,
+                                    progress=lambda s: bar.update(task, completed=s))
+        # --- evaluation
+        ev = {}
+        every = cfg.eval.every
+        if every > 0 and cfg.eval.games > 0 and (i % every == 0 or i == cfg.run.iterations):
+            ev = self.evaluate(i)
+        seconds = time.perf_counter() - t0
+        self.counters["games"] += sp["games"]
+        self.counters["positions"] += sp["positions"]
+        self.counters["train_steps"] += steps
+        self.counters["seconds"] += seconds
+        self.counters["selfplay_seconds"] += sp["seconds"]
+        row = {
+            "iteration": i, "games": self.counters["games"], "positions": self.counters["positions"],
+            "train_steps": self.counters["train_steps"], "replay_size": len(self.replay),
+            "selfplay_games": sp["games"], "selfplay_positions": sp["positions"],
+            "games_per_second": sp["games"] / sp["seconds"], "positions_per_second": sp["positions"] / sp["seconds"],
+            "evaluations_per_second": sp["evaluations"] / sp["seconds"],
+            "network_share": sp["network_seconds"] / sp["seconds"],
+            "mean_game_length": sp["game_length"] / max(sp["games"], 1),
+            "first_player_win_rate": sp["first_player_wins"] / max(sp["games"], 1),
+            "draw_rate": sp["draws"] / max(sp["games"], 1),
+            "resign_rate": sp["resigned"] / max(sp["games"], 1),
+            "false_resign_rate": (sp["false_resigns"] / sp["playthrough_games"]) if sp["playthrough_games"] else "",
+            "lr": lr, "loss": tr["loss"] if steps else "", "policy_loss": tr["policy_loss"] if steps else "",
+            "value_loss": tr["value_loss"] if steps else "",
+            "train_samples_per_second": tr["samples_per_second"],
+            "selfplay_seconds": sp["seconds"], "train_seconds": tr["seconds"],
+            "eval_seconds": ev.get("seconds", ""), "iteration_seconds": seconds,
+        }
+        for key in ("elo", "elo_ci95", "score_previous", "score_random", "score_mcts", "score_best",
+                    "elo_mcts", "gate"):
+            row[key] = ev.get(key, "")
+        # --- save (Ctrl-C waits until every file of the iteration is on disk)
+        with deferred_interrupt():
+            self._save_iteration(i, batch, row)
+        self._log(row)
+        return row
+
+    def evaluate(self, i: int) -> dict:
+        cfg, game = self.cfg, self.game
+        t0 = time.perf_counter()
+        n = cfg.eval.games
+        name = iteration_name(i)
+        new_player = SearchPlayer(game, name, PolicyValueEvaluator(copy.deepcopy(self.net), device=self.device),
+                                  _eval_mcts(cfg), n)
+        records: list = []
+        out: dict = {}
+        opponents = []
+        for opp in cfg.eval.opponents:
+            if opp == "previous":
+                opponents.append(("previous", self.previous_iteration))
+            elif opp == "best":
+                opponents.append(("best", self.best_iteration))
+            else:
+                opponents.append((opp, None))
+        with self._progress() as bar:
+            task = bar.add_task(f"iteration {i}: evaluation", total=n * len(opponents))
+            done = 0
+            for k, (kind, it) in enumerate(opponents):
+                if kind in ("previous", "best"):
+                    if kind == "best" and "previous" in cfg.eval.opponents and it == self.previous_iteration:
+                        out["score_best"] = out.get("score_previous", "")
+                        bar.update(task, completed=done + n)
+                        done += n
+                        continue
+                    opp = SearchPlayer(game, iteration_name(it),
+                                       PolicyValueEvaluator(self._net_with(self._weights(it)), device=self.device),
+                                       _eval_mcts(cfg), n)
+                elif kind == "random":
+                    opp = RandomPlayer(game, n)
+                else:
+                    opp = mcts_baseline(game, cfg.eval.mcts_simulations, n, seed=derived_seed(self.seed, i, "mcts"))
+                recs = play_match(game, new_player, opp, n, cfg.eval.opening_moves,
+                                  derived_seed(self.seed, i, "eval", k),
+                                  progress=lambda d, base=done: bar.update(task, completed=base + d))
+                done += n
+                records += recs
+                out[f"score_{kind}"] = score_of(recs, name)
+        self.elo_games += records
+        anchor = "random" if any("random" in (a, b) for a, b, _ in self.elo_games) else None
+        ratings = fit_elo(self.elo_games, anchor=anchor)
+        if name in ratings:
+            out["elo"] = ratings[name].elo
+            out["elo_ci95"] = ratings[name].ci95 if math.isfinite(ratings[name].ci95) else ""
+        mcts_name = f"mcts:{cfg.eval.mcts_simulations}"
+        if mcts_name in ratings:
+            out["elo_mcts"] = ratings[mcts_name].elo
+        self.previous_iteration = i
+        if cfg.eval.gating:
+            score = out.get("score_best", out.get("score_previous"))
+            passed = score == "" or score is None or score >= cfg.eval.gating_threshold
+            if passed:
+                self.best_iteration = i
+            out["gate"] = int(passed)
+        else:
+            self.best_iteration = i
+        out["seconds"] = time.perf_counter() - t0
+        self.ratings = ratings
+        return out
+
+    def _save_iteration(self, i: int, batch, row: dict) -> None:
+        folder = self.folder
+        self.metrics.append(row)
+        # game records
+        if self.cfg.selfplay.save_games != 0:
+            keep = batch.games if self.cfg.selfplay.save_games < 0 else batch.games[: self.cfg.selfplay.save_games]
+            texts = [self.game.format_record(g.actions, {"iteration": i, "game": k + 1, "ended by": g.reason})
+                     for k, g in enumerate(keep)]
+            atomic_write_text(folder / "games" / f"iter-{i:04d}{self.game.record_extension}", "\n".join(texts))
+        # replay first, then the checkpoint that names its iteration: a crash between leaves the old pair
+        self.replay.save(folder / f"replay-{i:04d}.npz", {"iteration": i})
+        self._save_net(self._net_path(i), i)
+        extra = {"kind": CHECKPOINT_KIND, "game": self.game.name, "iteration": i, "counters": self.counters,
+                 "elo_games": [list(r) for r in self.elo_games], "metrics": self.metrics,
+                 "previous_iteration": self.previous_iteration, "best_iteration": self.best_iteration}
+        save_checkpoint(folder / "checkpoints" / "latest.pt", self.net, self.learner.optimizer,
+                        step=self.learner.step, extra=extra,
+                        metadata={"game": self.game.name, "iteration": i, "kind": CHECKPOINT_KIND})
+        self.iteration = i
+        best = self._net_path(self.best_iteration)
+        if best.exists():
+            atomic_write_bytes_copy(best, folder / "checkpoints" / "best.pt")
+        old = folder / f"replay-{i - 1:04d}.npz"
+        old.unlink(missing_ok=True)
+        if not self.cfg.run.keep_checkpoints:
+            for k in range(1, i):
+                if k not in (self.previous_iteration, self.best_iteration):
+                    self._net_path(k).unlink(missing_ok=True)
+        self._write_metrics()
+
+    def _write_metrics(self) -> None:
+        if not self.metrics:
+            return
+        fields = list(self.metrics[0])
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        for r in self.metrics:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+        atomic_write_text(self.folder / "metrics.csv", buf.getvalue())
+
+    def _log(self, row: dict) -> None:
+        i = row["iteration"]
+        if self.writer is not None:
+            groups = {"selfplay": ("games_per_second", "positions_per_second", "evaluations_per_second",
+                                   "network_share", "mean_game_length", "first_player_win_rate", "draw_rate",
+                                   "resign_rate", "false_resign_rate"),
+                      "losses": ("loss", "policy_loss", "value_loss"), "train": ("lr", "train_samples_per_second"),
+                      "eval": ("elo", "elo_ci95", "score_previous", "score_random", "score_mcts", "score_best",
+                               "elo_mcts")}
+            for group, keys in groups.items():
+                for k in keys:
+                    v = row.get(k, "")
+                    if v != "" and v is not None:
+                        self.writer.add_scalar(f"{group}/{k}", float(v), i)
+            self.writer.flush()
+        if self.cfg.run.plots:
+            from .plots import write_plots
+
+            write_plots(self.metrics, self.folder, getattr(self, "ratings", None))
+        self.console.print(summary_line(row, self.cfg), highlight=False, soft_wrap=True)
+
+    # ------------------------------------------------------------------------------------------- loop
+    def run(self) -> dict:
+        cfg = self.cfg
+        t_start = time.perf_counter()
+        stopped = "done"
+        self.console.print(f"run folder {self.folder} | {self.game.name} | net {cfg.net.blocks}x{cfg.net.channels} | "
+                           f"{cfg.mcts.simulations} simulations{' (Gumbel)' if cfg.mcts.gumbel else ''} | "
+                           f"{cfg.selfplay.games_per_iteration} games/iteration, {cfg.selfplay.parallel_games} at once"
+                           f" | iterations {self.iteration + 1}..{cfg.run.iterations}", highlight=False)
+        try:
+            while self.iteration < cfg.run.iterations:
+                self.run_iteration()
+                limit = cfg.run.time_limit_minutes
+                if limit > 0 and time.perf_counter() - t_start > 60 * limit:
+                    stopped = "time_limit"
+                    break
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+            self.console.print(f"interrupted: {self.folder} holds iteration {self.iteration}; continue with "
+                               f"python -m engine.selfplay --resume {self.folder}", highlight=False)
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+        last = self.metrics[-1] if self.metrics else {}
+        return {"run_dir": str(self.folder), "game": self.game.name, "iterations": self.iteration,
+                "stopped": stopped, **{k: self.counters[k] for k in ("games", "positions", "train_steps")},
+                "seconds": round(self.counters["seconds"], 1),
+                "elo": _num(last.get("elo")), "score_random": _num(last.get("score_random")),
+                "score_mcts": _num(last.get("score_mcts")), "score_previous": _num(last.get("score_previous")),
+                "checkpoint": str(self.folder / "checkpoints" / "best.pt")}
+
+
+def _num(v):
+    return None if v in ("", None) else round(float(v), 4)
+
+
+def _eval_mcts(cfg: SelfPlayConfig):
+    import dataclasses
+
+    return dataclasses.replace(cfg.mcts, simulations=cfg.eval.simulations).for_play()
+
+
+def atomic_write_bytes_copy(src: Path, dst: Path) -> None:
+    from ..io import atomic_write_bytes
+
+    atomic_write_bytes(dst, src.read_bytes())
+
+
+def summary_line(row: dict, cfg: SelfPlayConfig) -> str:
+    def f(key, fmt):
+        v = row.get(key, "")
+        return "-" if v in ("", None) else format(v, fmt)
+
+    parts = [f"iter {row['iteration']:>3}/{cfg.run.iterations}",
+             f"{row['selfplay_games']} games {f('games_per_second', '.2f')}/s "
+             f"{f('positions_per_second', '.0f')} pos/s (net {100 * row['network_share']:.0f}%)",
+             f"replay {row['replay_size']}",
+             f"loss {f('loss', '.3f')} (pi {f('policy_loss', '.3f')} v {f('value_loss', '.3f')}) lr {row['lr']:.3g}"]
+    if row.get("elo", "") != "":
+        ci = row.get("elo_ci95", "")
+        parts.append(f"Elo {row['elo']:.0f}{'' if ci == '' else f' ±{ci:.0f}'}")
+        scores = []
+        for key, label in (("score_previous", "prev"), ("score_random", "random"),
+                           ("score_mcts", f"mcts{cfg.eval.mcts_simulations}")):
+            if row.get(key, "") != "":
+                scores.append(f"{label} {100 * row[key]:.0f}%")
+        parts.append("vs " + " ".join(scores))
+    parts.append(f"{row['iteration_seconds']:.0f}s")
+    return " | ".join(parts)
