@@ -266,7 +266,8 @@ def _select_puct(visit_count, value_sum, prior, num_edges, node_visits, raw_valu
     """argmax_a Q(s,a) + c(s) P(s,a) sqrt(N(s)) / (1 + N(s,a)) over the edges of node ``n``.
 
     Unvisited actions take the first-play-urgency value Q(s) - fpu_reduction * sqrt(sum of visited priors)
-    (Q(s) the node's running mean); among them only the largest prior can win, so one pass suffices.
+    (Q(s) the node's running mean), never below -1; among them only the largest prior can win, so one pass
+    suffices.
     With ``forced_k > 0`` (root, forced playouts) a visited child below sqrt(k P(s,a) N(s)) visits is taken first.
     """
     ne = num_edges[b, n]
@@ -306,10 +307,12 @@ def _select_puct(visit_count, value_sum, prior, num_edges, node_visits, raw_valu
                 best = s
                 best_e = e
     if best_pe >= 0:
-        node_q = (raw_value[b, n] + w_sum) / (1.0 + nv)
-        s = node_q + scale * best_p
+        fpu_value = (raw_value[b, n] + w_sum) / (1.0 + nv)
         if fpu_reduction != 0.0:
-            s -= fpu_reduction * np.sqrt(visited_prior)
+            # never below a loss: an unvisited move valued under -1 loses to a visited move known to lose, and a
+            # move the prior disfavours (an immediate win) would then never be tried
+            fpu_value = max(fpu_value - fpu_reduction * np.sqrt(visited_prior), -1.0)
+        s = fpu_value + scale * best_p
         if s > best:
             best_e = best_pe
     return best_e

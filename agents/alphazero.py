@@ -1,0 +1,171 @@
+"""The AlphaZero player: a trained policy/value network guiding ``BatchedMCTS`` (Silver et al. 2018).
+
+    agents.make("alphazero", game)                         # the shipped checkpoint of the game
+    agents.make("alphazero:runs/connect4-.../checkpoints/best.pt", game, simulations=400, gumbel=True)
+
+The default checkpoint is ``agents/checkpoints/<game>.pt`` (installed with the package: tic-tac-toe and Connect
+Four ship one). Play has no noise (``MCTSConfig.for_play``): PUCT plays the most visited move, Gumbel the
+sequential-halving winner without Gumbel noise. The subtree of the move played is kept between moves
+(``observe``). ``choose(state, progress)`` searches in chunks and reports simulations, the current best move and
+win probability after each; ``choose_batch(states)`` searches many positions at once (one network call per
+search step for all of them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from engine.mcts import BatchedMCTS, MCTSConfig, SearchResult
+
+from .base import Agent, Decision, MoveStat, ProgressFn
+
+CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
+
+
+def default_checkpoint(game) -> Path:
+    """Where the shipped checkpoint of ``game`` lives (``agents/checkpoints/<game name>.pt``)."""
+    return CHECKPOINT_DIR / f"{game.name}.pt"
+
+
+def load_network(game, path: str | Path | None = None):
+    """The network of a checkpoint (default: the shipped one of ``game``), checked against the game.
+
+    Raises ``nets.CheckpointError`` (one clear line) when the file is missing, corrupt or for another game."""
+    from nets import CheckpointError, load_model
+
+    path = Path(path) if path else default_checkpoint(game)
+    if not path.exists():
+        shipped = sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt"))
+        hint = (f"no checkpoint is shipped for {game.name} (shipped: {', '.join(shipped) or 'none'}); train one with "
+                f"python -m engine.selfplay and pass alphazero:PATH") if path == default_checkpoint(game) else ""
+        raise CheckpointError(f"checkpoint {path} does not exist" + (f": {hint}" if hint else ""))
+    net, ckpt = load_model(path)
+    saved_game = ckpt.metadata.get("game")
+    if saved_game is not None and saved_game != game.name:
+        raise CheckpointError(f"checkpoint {path} was trained for {saved_game}, not {game.name}")
+    shape = tuple(getattr(net, "plane_shape", ()))
+    if shape != tuple(game.plane_shape) or getattr(net, "num_actions", None) != game.num_actions:
+        raise CheckpointError(f"checkpoint {path} takes planes {shape} and {getattr(net, 'num_actions', '?')} actions;"
+                              f" {game.name} has {tuple(game.plane_shape)} and {game.num_actions}")
+    return net, ckpt
+
+
+def decision_from(result: SearchResult, i: int, action: int, top: int, **info) -> Decision:
+    """A ``Decision`` for root ``i`` of a search: value, top moves by visits (visits, prior, Q)."""
+    visits, q, prior = result.visits[i], result.q[i], result.prior[i]
+    order = np.argsort(-visits, kind="stable")[:top]
+    stats = [MoveStat(int(a), int(visits[a]), float(prior[a]), float(q[a])) for a in order if visits[a] > 0]
+    value = float(result.value[i])
+    return Decision(int(action), value=value, top=stats,
+                    info={"win_probability": (value + 1.0) / 2.0, **info})
+
+
+class AlphaZeroAgent(Agent):
+    """Network + search. Keyword options: ``simulations`` (800), ``gumbel`` (False: PUCT), ``c_init``,
+    ``device``, ``resign_threshold`` (resign when the root value and the best move's Q are below it; None: never),
+    ``top`` (moves reported), ``chunk`` (simulations between progress reports)."""
+
+    def __init__(self, game, net, config: MCTSConfig, seed: int | None = 0, name: str = "alphazero",
+                 device: str = "cpu", resign_threshold: float | None = None, top: int = 5, chunk: int = 0,
+                 max_batch: int = 256):
+        from nets import PolicyValueEvaluator
+
+        super().__init__(game)
+        self.name = name
+        self.config = config.for_play()
+        self.evaluator = PolicyValueEvaluator(net, device=device)
+        self.search = BatchedMCTS(game, 1, self.config, seed=seed or 0)
+        self.rng = np.random.default_rng(seed)
+        self.resign_threshold = resign_threshold
+        self.top = top
+        self.chunk = chunk if chunk > 0 else max(self.config.simulations // 10, 25)
+        self.max_batch = max_batch
+        self._batch_search: BatchedMCTS | None = None
+        self._synced = False
+
+    # ------------------------------------------------------------------------------------------- game flow
+    def reset(self) -> None:
+        self._synced = False
+
+    def observe(self, state, action) -> None:
+        if self._synced and np.array_equal(self.search.root_state(0), state):
+            self.search.advance(0, int(action))
+            if self.game.is_terminal(self.search.root_state(0)):
+                self._synced = False
+        else:
+            self._synced = False
+
+    def undo(self) -> None:
+        self._synced = False
+
+    # ------------------------------------------------------------------------------------------- one position
+    def choose(self, state, progress: ProgressFn | None = None) -> Decision:
+        if self.game.is_terminal(state):
+            raise ValueError("the game is over: there is no move to choose")
+        if not (self._synced and np.array_equal(self.search.root_state(0), state)):
+            self.search.reset(0, state)
+            self._synced = True
+        total = self.config.simulations
+        if progress is None or self.config.gumbel:  # sequential halving plans the whole budget at once
+            result = self.search.run(self.evaluator, total)
+            done = int(result.simulations[0])
+        else:
+            done = 0
+            while done < total:
+                n = min(self.chunk, total - done)
+                result = self.search.run(self.evaluator, n)
+                done += int(result.simulations[0])
+                progress({"simulations": done, "total": total, "best": int(result.best_move[0]),
+                          "value": float(result.value[0]), "win_probability": (float(result.value[0]) + 1) / 2})
+                if int(result.simulations[0]) == 0:
+                    break
+        action = int(self.search.choose(0.0, self.rng)[0])
+        decision = decision_from(result, 0, action, self.top, simulations=done,
+                                 tree_nodes=self.search.tree_size(0))
+        if progress is not None and self.config.gumbel:
+            progress({"simulations": done, "total": total, "best": action, "value": decision.value,
+                      "win_probability": decision.info["win_probability"]})
+        if self.resign_threshold is not None and decision.value < self.resign_threshold:
+            best_q = max((m.value for m in decision.top), default=decision.value)
+            if best_q < self.resign_threshold:
+                decision.resign = True
+        return decision
+
+    # ------------------------------------------------------------------------------------------- many positions
+    def choose_batch(self, states) -> list[Decision]:
+        """Search every position of ``states`` (none finished) and return one ``Decision`` each; up to
+        ``max_batch`` positions share each search, whose steps make one network call for all of them."""
+        states = list(states)
+        out: list[Decision] = []
+        for start in range(0, len(states), self.max_batch):
+            part = states[start:start + self.max_batch]
+            for s in part:
+                if self.game.is_terminal(s):
+                    raise ValueError("choose_batch got a finished game: there is no move to choose")
+            search = self._batch_search
+            if search is None or search.batch_size != len(part):
+                search = BatchedMCTS(self.game, len(part), self.config, seed=0)
+                if len(part) == self.max_batch or self._batch_search is None:
+                    self._batch_search = search
+            search.set_roots(part)
+            result = search.run(self.evaluator)
+            actions = search.choose(0.0, self.rng)
+            out += [decision_from(result, i, int(actions[i]), self.top, simulations=int(result.simulations[i]))
+                    for i in range(len(part))]
+        return out
+
+
+def make_alphazero(game, arg, seed=0, simulations=None, gumbel=None, device="cpu", resign_threshold=None,
+                   c_init=None, top=5, chunk=0, **_):
+    """``alphazero[:CHECKPOINT]``: the shipped checkpoint of the game by default."""
+    net, ckpt = load_network(game, arg)
+    config = MCTSConfig(simulations=int(simulations) if simulations else 800, dirichlet_epsilon=0.0,
+                        gumbel=bool(gumbel) if gumbel is not None else False)
+    if c_init is not None:
+        config = dataclasses.replace(config, c_init=float(c_init))
+    name = "alphazero" if not arg else f"alphazero:{Path(arg).stem}"
+    return AlphaZeroAgent(game, net, config, seed=seed, name=name, device=device,
+                          resign_threshold=resign_threshold, top=top, chunk=chunk)

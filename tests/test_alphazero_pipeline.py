@@ -1,0 +1,300 @@
+"""AlphaZero pipeline: worker, replay, learner, evaluation, the run loop, resume after SIGKILL, configs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import games
+from engine.alphazero import (
+    DEFAULT,
+    Learner,
+    RandomPlayer,
+    ReplayBuffer,
+    ReplayError,
+    SelfPlayRun,
+    SelfPlayWorker,
+    make_config,
+    mcts_baseline,
+    play_match,
+    score_of,
+)
+from engine.alphazero.config import config_dict
+from engine.config import ConfigError
+from nets import CheckpointError, read_checkpoint
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY = [
+    "game.name=tictactoe", "net.blocks=1", "net.channels=8", "net.value_hidden=16",
+    "mcts.simulations=8", "mcts.gumbel_max_considered=4", "selfplay.parallel_games=8",
+    "selfplay.games_per_iteration=12", "replay.window=2000", "replay.min_size=10", "train.batch_size=32",
+    "train.replay_ratio=2.0", "eval.games=4", "eval.simulations=8", "eval.mcts_simulations=20",
+    "eval.opening_moves=1", "run.iterations=2", "run.device=cpu",
+]
+
+
+def tiny(*extra):
+    return make_config(None, TINY + list(extra))
+
+
+# ----------------------------------------------------------------------------------------------- configs
+def test_embedded_default_is_configs_connect4_yaml():
+    assert config_dict(make_config()) == config_dict(make_config(ROOT / "configs" / "connect4.yaml"))
+    assert make_config().game.name == "connect4"
+
+
+@pytest.mark.parametrize("name", ["tictactoe", "connect4", "go9", "go19", "chess"])
+def test_config_files_load(name):
+    cfg = make_config(ROOT / "configs" / f"{name}.yaml")
+    game = games.make(cfg.game.name, **cfg.game.options)
+    assert game.num_actions > 0 and cfg.run.iterations >= 1
+
+
+def test_config_errors_name_the_key():
+    with pytest.raises(ConfigError, match="selfplay.paralel_games"):
+        make_config(None, ["selfplay.paralel_games=3"])
+    with pytest.raises(ConfigError, match="train.optimizer"):
+        make_config(None, ["train.optimizer=rmsprop"])
+    with pytest.raises(ConfigError, match="wdl"):
+        make_config(None, ["train.value_loss=wdl"])
+    assert DEFAULT["game"]["name"] == "connect4"
+
+
+# ----------------------------------------------------------------------------------------------- worker
+def test_worker_plays_games_with_targets():
+    cfg = tiny("selfplay.value_discount=0.9")
+    game = games.make("tictactoe")
+    torch.manual_seed(0)
+    worker = SelfPlayWorker(game, cfg)
+    batch = worker.play(10, seed=3)
+    assert batch.stats["games"] == 10 and len(batch.games) == 10
+    assert batch.planes.shape == (len(batch), 3, 3, 3) and batch.policy.shape == (len(batch), 9)
+    np.testing.assert_allclose(batch.policy.sum(axis=1), 1.0, atol=1e-4)
+    # the policy target is zero on occupied squares (planes 0 and 1 are the two players' stones)
+    occupied = (batch.planes[:, 0] + batch.planes[:, 1]).reshape(len(batch), 9) > 0
+    assert np.all(batch.policy[occupied] == 0)
+    # value targets: the result from the mover's view, discounted by plies to the end
+    assert set(np.unique(batch.result)) <= {-1, 0, 1}
+    assert np.all(np.abs(batch.value) <= np.abs(batch.result) + 1e-6)
+    assert np.all(np.sign(batch.value) == batch.result)
+    first_game = batch.games[0]
+    n = len(first_game.actions)
+    assert abs(abs(batch.value[0]) - (0.9 ** (n - 1) if first_game.result != 0 else 0.0)) < 1e-5
+    # one network call per search step for all live games
+    assert batch.stats["network_calls"] <= batch.stats["searches"] * 8
+    assert batch.stats["evaluations"] / batch.stats["network_calls"] > 2
+    # same seed, same games
+    again = worker.play(10, seed=3)
+    assert [g.actions for g in again.games] == [g.actions for g in batch.games]
+
+
+def test_worker_resignation_playthrough_counts_false_resigns():
+    cfg = tiny("selfplay.resign_threshold=0.99", "selfplay.resign_playthrough=0.5")
+    game = games.make("tictactoe")
+    torch.manual_seed(0)
+    batch = SelfPlayWorker(game, cfg).play(16, seed=1)
+    # with a threshold this high nearly every side "wants" to resign at once: half the games resign, the
+    # others are played out and show how often that would have been wrong
+    assert batch.stats["resigned"] > 0
+    assert batch.stats["playthrough_games"] > 0
+    assert batch.stats["resigned"] + batch.stats["playthrough_games"] == 16
+    assert 0 <= batch.stats["false_resigns"] <= 2 * batch.stats["playthrough_games"]
+    assert all(g.reason == "resign" for g in batch.games if not g.playthrough and g.reason != "end")
+
+
+# ----------------------------------------------------------------------------------------------- replay
+def test_replay_window_and_persistence_round_trip(tmp_path):
+    buf = ReplayBuffer(10, (3, 3, 3), 9)
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        n = 4
+        planes = rng.integers(0, 2, size=(n, 3, 3, 3)).astype(np.float32)
+        policy = rng.random((n, 9)).astype(np.float32)
+        buf.add(planes, policy, np.full(n, k, np.float32), np.full(n, 1, np.int8))
+    assert len(buf) == 10 and buf.total_added == 12
+    # the two oldest examples (of the first add) were overwritten
+    assert sorted(buf.value.tolist()).count(0.0) == 2
+    path = buf.save(tmp_path / "replay.npz", {"iteration": 7})
+    loaded, meta = ReplayBuffer.load(path)
+    assert meta["iteration"] == 7 and loaded.total_added == 12 and len(loaded) == 10
+    a = buf.sample(32, np.random.default_rng(5), augment=False)
+    b = loaded.sample(32, np.random.default_rng(5), augment=False)
+    # the loaded buffer is ordered oldest first: compare as sets of rows
+    for x, y in zip(a, b):
+        assert x.shape == y.shape
+    ordered = buf._ordered()
+    np.testing.assert_array_equal(loaded.planes[:10], buf.planes[ordered])
+    np.testing.assert_array_equal(loaded.policy[:10], buf.policy[ordered])
+    # continues as the original would
+    buf.add(planes[:3], policy[:3], np.full(3, 9, np.float32), np.zeros(3, np.int8))
+    loaded.add(planes[:3], policy[:3], np.full(3, 9, np.float32), np.zeros(3, np.int8))
+    np.testing.assert_array_equal(np.sort(loaded.value), np.sort(buf.value))
+    (tmp_path / "bad.npz").write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ReplayError, match="corrupt or truncated"):
+        ReplayBuffer.load(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("name", ["tictactoe", "connect4"])
+def test_symmetry_augmentation_keeps_policy_and_planes_aligned(name):
+    game = games.make(name)
+    rng = np.random.default_rng(1)
+    states, planes, policies = [], [], []
+    for _ in range(40):
+        s = game.initial_state()
+        for _ in range(int(rng.integers(1, 5))):
+            s = game.apply(s, int(rng.choice(game.legal_actions(s))))
+        if game.is_terminal(s):
+            continue
+        legal = game.legal_mask(s).astype(np.float32)
+        # a policy that marks one legal move: after any symmetry it must still be a legal move of the planes
+        pi = np.zeros(game.num_actions, np.float32)
+        pi[int(rng.choice(np.flatnonzero(legal)))] = 1.0
+        states.append(s)
+        planes.append(game.encode(s))
+        policies.append(pi)
+    buf = ReplayBuffer(100, game.plane_shape, game.num_actions, plane_dtype=np.float32)
+    n = len(states)
+    buf.add(np.stack(planes), np.stack(policies), np.zeros(n, np.float32), np.zeros(n, np.int8))
+    x, pi, _, _ = buf.sample(400, np.random.default_rng(2), game, augment=True)
+    seen_transformed = 0
+    for k in range(400):
+        # find the source row and the symmetry that maps it to this sample
+        matches = [(j, s) for j in range(n) for s in range(game.num_symmetries)
+                   if np.array_equal(game.transform_planes(planes[j], s), x[k])]
+        assert matches, "a sampled position is no symmetry of any stored one"
+        ok = any(np.array_equal(game.transform_policy(policies[j], s), pi[k]) for j, s in matches)
+        assert ok, "policy and planes went through different symmetries"
+        seen_transformed += any(s != 0 for _, s in matches) and not any(s == 0 for _, s in matches)
+        # the marked move is an empty square / open column of the sampled planes
+        a = int(np.argmax(pi[k]))
+        if name == "tictactoe":
+            assert x[k][0].reshape(-1)[a] == 0 and x[k][1].reshape(-1)[a] == 0
+        else:
+            assert x[k][0][0, a] == 0 and x[k][1][0, a] == 0  # top cell of the column is empty
+    assert seen_transformed > 50
+
+
+# ----------------------------------------------------------------------------------------------- learner
+@pytest.mark.parametrize("optimizer,value_loss", [("sgd", "mse"), ("adamw", "wdl")])
+def test_learner_loss_decreases_on_a_fixed_batch(optimizer, value_loss):
+    extra = [f"train.optimizer={optimizer}", f"train.value_loss={value_loss}", "train.lr=0.01"]
+    if value_loss == "wdl":
+        extra.append("net.wdl=true")
+    cfg = tiny(*extra)
+    game = games.make("tictactoe")
+    torch.manual_seed(0)
+    batch = SelfPlayWorker(game, cfg).play(12, seed=0)
+    from engine.alphazero import build_net
+
+    torch.manual_seed(1)
+    learner = Learner(build_net(game, cfg), cfg.train, "cpu")
+    args = (batch.planes, batch.policy, batch.value, batch.result)
+    first = learner.train_batch(*args)
+    for _ in range(60):
+        last = learner.train_batch(*args)
+    assert last["loss"] < 0.7 * first["loss"]
+    assert last["policy_loss"] < first["policy_loss"] and last["value_loss"] < first["value_loss"]
+    assert learner.step == 61
+
+
+# ----------------------------------------------------------------------------------------------- evaluation
+def test_batched_match_alternates_colours_and_mcts_beats_random():
+    game = games.make("tictactoe")
+    recs = play_match(game, mcts_baseline(game, 200, 8), RandomPlayer(game, 8), 8, opening_moves=0, seed=0)
+    assert len(recs) == 8
+    assert sum(1 for a, _, _ in recs if a == "mcts:200") == 4
+    assert score_of(recs, "mcts:200") >= 0.75
+
+
+# ----------------------------------------------------------------------------------------------- the run
+def test_tiny_run_writes_the_run_folder_and_resumes(tmp_path):
+    cfg = tiny()
+    run = SelfPlayRun.create(cfg, seed=3, folder=tmp_path / "run", progress=False)
+    out = run.run()
+    folder = tmp_path / "run"
+    assert out["iterations"] == 2 and out["stopped"] == "done"
+    for name in ("config.yaml", "metrics.csv", "elo.png", "losses.png", "checkpoints/latest.pt",
+                 "checkpoints/best.pt", "checkpoints/iter-0000.pt", "checkpoints/iter-0002.pt",
+                 "replay-0002.npz", "games/iter-0001.txt", "seed.txt"):
+        assert (folder / name).exists(), name
+    assert not (folder / "replay-0001.npz").exists()
+    assert any((folder / "tb").iterdir())
+    rows = (folder / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("iteration,")
+    assert "elo" in rows[0] and rows[2].split(",")[0] == "2"
+    records = (folder / "games" / "iter-0001.txt").read_text()
+    assert records.count("result:") == 12
+    # the run goes on where it stopped when asked for more iterations
+    more = SelfPlayRun.resume(folder, ["run.iterations=3"], progress=False)
+    assert more.iteration == 2 and more.learner.step == run.learner.step and len(more.replay) == len(run.replay)
+    assert more.run()["iterations"] == 3
+    # a corrupt or foreign checkpoint is a clear error
+    latest = folder / "checkpoints" / "latest.pt"
+    data = bytearray(latest.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    latest.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="latest.pt"):
+        SelfPlayRun.resume(folder, progress=False)
+    import shutil
+
+    shutil.copy(folder / "checkpoints" / "iter-0001.pt", latest)
+    with pytest.raises(CheckpointError, match="not an AlphaZero run checkpoint"):
+        SelfPlayRun.resume(folder, progress=False)
+
+
+def _selfplay(args, **kw):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "engine.selfplay", "--no-progress", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def test_resume_after_sigkill_loses_at_most_the_unfinished_iteration(tmp_path):
+    overrides = TINY[:-2] + ["run.iterations=3", "run.device=cpu", "run.tensorboard=false", "run.plots=false"]
+    # the uninterrupted run
+    straight = _selfplay(["--out", str(tmp_path / "a"), "--seed", "5", *overrides])
+    assert straight.wait(timeout=300) == 0, straight.stdout.read()
+    # the same run, killed with SIGKILL during iteration 2, then resumed
+    proc = _selfplay(["--out", str(tmp_path / "b"), "--seed", "5", *overrides])
+    metrics = tmp_path / "b" / "metrics.csv"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)  # into iteration 2
+    assert proc.poll() is None, "the run finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    rows = len(metrics.read_text().splitlines()) - 1
+    assert 1 <= rows < 3
+    resumed = _selfplay(["--resume", str(tmp_path / "b")])
+    out, _ = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, out
+    a = read_checkpoint(tmp_path / "a" / "checkpoints" / "latest.pt")
+    b = read_checkpoint(tmp_path / "b" / "checkpoints" / "latest.pt")
+    assert a.step == b.step and a.extra["iteration"] == b.extra["iteration"] == 3
+    for key in a.model:
+        assert torch.equal(a.model[key], b.model[key]), key
+    assert a.extra["elo_games"] == b.extra["elo_games"]
+    assert (tmp_path / "a" / "games" / "iter-0003.txt").read_text() == \
+        (tmp_path / "b" / "games" / "iter-0003.txt").read_text()
+
+
+def test_selfplay_cli_errors(tmp_path):
+    from engine.selfplay import main
+
+    with pytest.raises(ConfigError, match="unknown config key"):
+        main(["nope.key=1"])
+    from engine.cli import UserError
+
+    with pytest.raises(UserError, match="does not exist"):
+        main(["--resume", str(tmp_path / "missing")])
