@@ -35,6 +35,12 @@ def main(argv=None):
     from .cli import pin_threads
 
     pin_threads(1)
+    import signal
+
+    def _terminate(*_):  # `kill` stops like Ctrl-C: the last finished iteration is on disk
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     from .alphazero import SelfPlayRun, make_config
 
     if args.resume is not None:

@@ -44,6 +44,9 @@ class SelfPlaySection:
     """Plies played at ``temperature``; later plies use ``final_temperature`` (AlphaZero: 30 for Go/chess)."""
     final_temperature: float = 0.0
     """Temperature after ``temperature_moves`` (0: the most visited move)."""
+    random_opening_plies: int = 0
+    """Each game starts with n ~ uniform{0..this} uniformly random plies, neither searched nor trained on (a
+    random start position): self-play then sees and learns positions its own play would avoid."""
     resign_threshold: float = -1.0
     """Resign when the root value and the best child's Q are both below this (mover's view); -1 turns it off."""
     resign_playthrough: float = 0.1
@@ -60,6 +63,7 @@ class SelfPlaySection:
         _need(self.games_per_iteration >= 1, "selfplay.games_per_iteration", ">= 1", self.games_per_iteration)
         _need(self.temperature >= 0 and self.final_temperature >= 0, "selfplay.temperature", ">= 0",
               self.temperature)
+        _need(self.random_opening_plies >= 0, "selfplay.random_opening_plies", ">= 0", self.random_opening_plies)
         _need(-1.0 <= self.resign_threshold <= 1.0, "selfplay.resign_threshold", "in [-1, 1]", self.resign_threshold)
         _need(0.0 <= self.resign_playthrough <= 1.0, "selfplay.resign_playthrough", "in [0, 1]",
               self.resign_playthrough)

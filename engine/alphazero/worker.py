@@ -146,6 +146,21 @@ class SelfPlayWorker:
         else:
             self.net.load_state_dict(state_dict)
 
+    def _opening(self, rng: np.random.Generator, max_plies: int) -> tuple[np.ndarray, list[int]]:
+        """A start position after n ~ uniform{0..max_plies} random plies (never a finished game)."""
+        game = self.game
+        while True:
+            state, moves = self._initial.copy(), []
+            for _ in range(int(rng.integers(0, max_plies + 1)) if max_plies > 0 else 0):
+                legal = np.flatnonzero(game.legal_mask(state))
+                a = int(legal[int(rng.integers(0, len(legal)))])
+                game.rules.apply(game.params, state, a)
+                moves.append(a)
+                if game.is_terminal(state):
+                    break
+            if not game.is_terminal(state):
+                return state, moves
+
     # ---------------------------------------------------------------------------------------------------------
     def play(self, num_games: int, seed: int, progress: Callable[[int, int], None] | None = None) -> SelfPlayBatch:
         """Play ``num_games`` games (B at a time) and return their examples; ``progress(games_done, positions)``
@@ -177,9 +192,8 @@ class SelfPlayWorker:
 
         def start(slot: int) -> None:
             nonlocal started
-            states[slot] = self._initial.copy()
+            states[slot], actions[slot] = self._opening(rng, sp.random_opening_plies)
             trajectories[slot] = []
-            actions[slot] = []
             playthrough[slot] = (not resign_on) or playthrough_draws[started] < sp.resign_playthrough
             would_resign[slot] = False
             search.reset(slot, states[slot], seed=int(game_seeds[started]))
