@@ -84,7 +84,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     decisions = agent.choose_batch(states)
     seconds = time.perf_counter() - t0
-    for text, state, d in zip(texts, states, decisions):
+    for text, state, d in zip(texts, states, decisions, strict=True):
         record = {
             "position": text, "to_play": game.player_names[game.to_play(state)],
             "best_move": game.format_move(state, d.action), "action": d.action,

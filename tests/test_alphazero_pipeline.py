@@ -129,7 +129,7 @@ def test_replay_window_and_persistence_round_trip(tmp_path):
     a = buf.sample(32, np.random.default_rng(5), augment=False)
     b = loaded.sample(32, np.random.default_rng(5), augment=False)
     # the loaded buffer is ordered oldest first: compare as sets of rows
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert x.shape == y.shape
     ordered = buf._ordered()
     np.testing.assert_array_equal(loaded.planes[:10], buf.planes[ordered])

@@ -46,7 +46,7 @@ from ..cli import UserError, seed_everything
 from ..config import apply_overrides, read_yaml, save_config
 from ..elo import fit_elo
 from ..io import atomic_write_text
-from .config import SelfPlayConfig, config_dict, config_from_dict
+from .config import SelfPlayConfig, config_from_dict
 from .evaluation import RandomPlayer, SearchPlayer, mcts_baseline, play_match, score_of
 from .learner import Learner, learning_rate
 from .replay import ReplayBuffer

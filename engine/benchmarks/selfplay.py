@@ -1,7 +1,7 @@
 """Self-play throughput against the raw batched network throughput of the same net and batch.
 
     python -m engine.bench selfplay --game connect4
-    python -m engine.bench selfplay --game connect4 --games 256 --batch 64 --simulations 48 --json
+    python -m engine.bench selfplay --game connect4 --games 512 --batch 64 --simulations 48 --json
     python -m engine.bench selfplay --game tictactoe --config configs/tictactoe.yaml
 
 ``SelfPlayWorker.play`` runs ``--games`` games, ``--batch`` at a time, with the network of the config
@@ -30,7 +30,7 @@ def main(argv=None):
     p = parser(NAME, __doc__.splitlines()[0])
     p.add_argument("--game", default="connect4", help="game name")
     p.add_argument("--config", default=None, help="self-play YAML config (default: the embedded Connect Four one)")
-    p.add_argument("--games", type=int, default=256, help="games played per repeat")
+    p.add_argument("--games", type=int, default=512, help="games played per repeat")
     p.add_argument("--batch", type=int, default=None, help="games at once (default: selfplay.parallel_games)")
     p.add_argument("--simulations", type=int, default=None, help="simulations per move (default: the config's)")
     p.add_argument("--repeats", type=int, default=3, help="repeats (the best is reported)")
