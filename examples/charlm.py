@@ -39,17 +39,19 @@ class Preset:
 
 
 PRESETS = {
-    "gpt": Preset(dict(depth=4, dim=256, heads=4, dropout=0.1),
-                  dict(epochs=40, batch_size=32, optimizer="adamw", lr=1e-3, momentum=0.9, beta2=0.99,
-                       weight_decay=0.1, scheduler="cosine", warmup=200, min_lr=0.1, grad_clip=1.0),
+    # Measured on the 2-core CPU (README): 1,000 steps of 32 x 128 characters reach validation loss 1.56. No
+    # dropout: the run sees the training text about 4 times, too few to overfit, and dropout costs 25% of a step.
+    "gpt": Preset(dict(depth=4, dim=192, heads=4, dropout=0.0),
+                  dict(epochs=4, batch_size=32, optimizer="adamw", lr=2e-3, momentum=0.9, beta2=0.99,
+                       weight_decay=0.1, scheduler="cosine", warmup=100, min_lr=0.1, grad_clip=1.0),
                   context=128, steps_per_epoch=250),
-    "lstm": Preset(dict(layers=2, hidden=256, embed_dim=64, dropout=0.1),
-                   dict(epochs=20, batch_size=32, optimizer="adam", lr=2e-3, scheduler="cosine", warmup=100,
-                        min_lr=0.1, grad_clip=1.0),
+    "lstm": Preset(dict(layers=2, hidden=256, embed_dim=64, dropout=0.0),
+                   dict(epochs=4, batch_size=32, optimizer="adam", lr=3e-3, momentum=0.9, beta2=0.99,
+                        scheduler="cosine", warmup=100, min_lr=0.1, grad_clip=1.0),
                    context=128, steps_per_epoch=250),
-    "gru": Preset(dict(layers=2, hidden=256, embed_dim=64, dropout=0.1),
-                  dict(epochs=20, batch_size=32, optimizer="adam", lr=2e-3, scheduler="cosine", warmup=100,
-                       min_lr=0.1, grad_clip=1.0),
+    "gru": Preset(dict(layers=2, hidden=256, embed_dim=64, dropout=0.0),
+                  dict(epochs=4, batch_size=32, optimizer="adam", lr=3e-3, momentum=0.9, beta2=0.99,
+                       scheduler="cosine", warmup=100, min_lr=0.1, grad_clip=1.0),
                   context=128, steps_per_epoch=250),
 }
 

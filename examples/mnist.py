@@ -50,21 +50,21 @@ def build_lenet(args) -> object:
 def build_cnn(args) -> object:
     return nets.build_model({"name": "net",
                              "backbone": {"name": "convnet", "in_shape": [1, 28, 28],
-                                          "stages": [[32, 32], [64, 64]], "dropout": 0.1},
+                                          "stages": [[32], [64, 64]], "dropout": 0.1},
                              "head": {"name": "classifier", "num_classes": 10, "hidden": [256], "dropout": 0.4}})
 
 
 PRESETS = {
-    "mlp": Preset(build_mlp, dict(epochs=40, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9,
+    "mlp": Preset(build_mlp, dict(epochs=30, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9,
                                   weight_decay=1e-4, scheduler="cosine"),
                   help="784-200-10 rectifier MLP"),
     "lenet": Preset(build_lenet, dict(epochs=20, batch_size=128, optimizer="adam", lr=2e-3, scheduler="cosine",
                                       weight_decay=1e-4),
                     help="LeNet (51,902 parameters)"),
-    "cnn": Preset(build_cnn, dict(epochs=20, batch_size=128, optimizer="adam", lr=2e-3, scheduler="cosine",
+    "cnn": Preset(build_cnn, dict(epochs=15, batch_size=128, optimizer="adam", lr=2e-3, scheduler="cosine",
                                   warmup=0.02, weight_decay=1e-4),
                   augment=dict(shift=2.5, rotate=10.0, scale=0.1),
-                  help="ConvNet [[32,32],[64,64]] + BatchNorm + dropout + random affine augmentation"),
+                  help="ConvNet [[32],[64,64]] + BatchNorm + dropout + random affine augmentation"),
 }
 
 
