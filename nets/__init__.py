@@ -16,7 +16,7 @@ from .checkpoint import (
     restore_rng,
     save_checkpoint,
 )
-from .cnn import LeNet, LeNetFeatures, NatureCNN
+from .cnn import ConvNet, LeNet, LeNetFeatures, NatureCNN
 from .device import autocast, pick_device, prepare, unwrap
 from .heads import (
     C51Head,
@@ -50,7 +50,8 @@ from .transformer import GPT, BoardTransformer, Transformer
 
 __all__ = [
     "BACKBONES", "HEADS", "ILLEGAL_LOGIT", "MODELS", "TRUNKS",
-    "Backbone", "BoardTransformer", "C51Head", "Checkpoint", "CheckpointError", "ClassifierHead", "DuelingQHead",
+    "Backbone", "BoardTransformer", "C51Head", "Checkpoint", "CheckpointError", "ClassifierHead", "ConvNet",
+    "DuelingQHead",
     "EncoderGRU", "EncoderLSTM", "GPT", "GRU", "LMHead", "LSTM", "LeNet", "LeNetFeatures", "MLP", "NatureCNN", "Net",
     "NetConfigError",
     "PolicyValueConfig", "PolicyValueEvaluator", "PolicyValueHead", "PolicyValueNet", "PolicyValueOutput", "QHead",

@@ -1,4 +1,4 @@
-"""Convolutional backbones for images: the Nature-DQN network and LeNet.
+"""Convolutional backbones for images: the Nature-DQN network, LeNet and a plain VGG-style ConvNet.
 
 * **Nature DQN** (Mnih et al. 2015, "Human-level control through deep reinforcement learning", Nature 518):
   4 stacked 84x84 grey frames -> conv 32 8x8 /4 -> conv 64 4x4 /2 -> conv 64 3x3 /1 -> 3136 -> FC 512, ReLU
@@ -28,6 +28,12 @@
   by one linear layer from the 120 units to 10 logits (a softmax classifier). N1 is the paper's C5: a 5x5
   convolution over a 5x5 input is a fully connected layer. ReLU and max pooling by default (``activation=
   "tanh"``, ``pool="avg"`` for the paper's flavour; neither changes a parameter count).
+
+* **ConvNet**: the plain "modern" stack (Simonyan & Zisserman 2014, VGG, arXiv:1409.1556): stages of
+  ``[conv kxk -> BatchNorm (Ioffe & Szegedy 2015) -> activation] x n``, each stage ending by halving the
+  resolution with 2x2 max/avg pooling or by striding its last convolution (Springenberg et al. 2014, "Striving
+  for Simplicity", arXiv:1412.6806), then optional spatial dropout. ``input_norm=False`` leaves the first
+  convolution unnormalized, as the DCGAN discriminator does (Radford et al. 2015, arXiv:1511.06434).
 """
 
 from __future__ import annotations
@@ -132,3 +138,72 @@ class LeNet(nn.Module):
                   ("output", self.classifier.out)]
         return [{"layer": name, "weight": tuple(m.weight.shape),
                  "parameters": sum(p.numel() for p in m.parameters())} for name, m in layers]
+
+
+DOWNSAMPLES = ("max", "avg", "stride", "none")
+
+
+@register_backbone("convnet")
+class ConvNet(Backbone):
+    """Stages of same-padded convolutions, each halving the resolution: ``[B, C, H, W]`` -> ``[B, C', H', W']``.
+
+    Args:
+        in_shape: ``(channels, height, width)``.
+        stages: output maps of each convolution, one list per stage (``[[32, 32], [64, 64]]``).
+        kernel: odd kernel size (``padding = kernel // 2`` keeps the size inside a stage).
+        norm: ``"batch"`` or ``"none"`` after each convolution.
+        activation: ``relu``, ``leaky_relu``, ``gelu``, ... (also selects the initialization).
+        downsample: ``"max"`` / ``"avg"`` 2x2 pooling, ``"stride"`` (the stage's last convolution strides 2: a size
+            ``n`` becomes ``ceil(n / 2)``) or ``"none"``.
+        dropout: spatial dropout (whole maps) after each stage.
+        input_norm: normalize the very first convolution (``False``: DCGAN's discriminator).
+    """
+
+    def __init__(self, in_shape: Sequence[int] = (1, 28, 28), stages: Sequence[Sequence[int]] = ((32, 32), (64, 64)),
+                 kernel: int = 3, norm: str = "batch", activation: str = "relu", downsample: str = "max",
+                 dropout: float = 0.0, input_norm: bool = True):
+        super().__init__()
+        remember_config(self, "convnet", dict(in_shape=in_shape, stages=stages, kernel=kernel, norm=norm,
+                                              activation=activation, downsample=downsample, dropout=dropout,
+                                              input_norm=input_norm))
+        self.in_shape = as_shape(in_shape)
+        if len(self.in_shape) != 3:
+            raise ValueError(f"ConvNet takes (channels, height, width), got {self.in_shape}")
+        if kernel < 1 or kernel % 2 == 0:
+            raise ValueError(f"kernel must be odd (same padding), got {kernel}")
+        if norm not in ("batch", "none"):
+            raise ValueError(f"unknown norm {norm!r}; known: batch, none")
+        if downsample not in DOWNSAMPLES:
+            raise ValueError(f"unknown downsample {downsample!r}; known: {', '.join(DOWNSAMPLES)}")
+        if not stages or any(len(stage) == 0 for stage in stages):
+            raise ValueError(f"every stage needs at least one convolution, got {stages}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        init.activation(activation)
+        c, h, w = self.in_shape
+        layers: list[nn.Module] = []
+        first = True
+        for stage in stages:
+            for i, maps in enumerate(stage):
+                stride = 2 if downsample == "stride" and i == len(stage) - 1 else 1
+                normalize = norm == "batch" and (input_norm or not first)
+                # A BatchNorm right after the convolution makes its bias redundant.
+                layers.append(init.init_layer(nn.Conv2d(c, int(maps), kernel, stride, kernel // 2, bias=not normalize),
+                                              activation))
+                if normalize:
+                    layers.append(init.init_norm(nn.BatchNorm2d(int(maps))))
+                layers.append(init.activation(activation))
+                c, first = int(maps), False
+                h, w = _conv_out(h, kernel, stride, kernel // 2), _conv_out(w, kernel, stride, kernel // 2)
+            if downsample in ("max", "avg"):
+                layers.append(POOLS[downsample](2, 2))
+                h, w = h // 2, w // 2
+            if h <= 0 or w <= 0:
+                raise ValueError(f"input {self.in_shape} is too small for {len(stages)} downsampling stages")
+            if dropout > 0:
+                layers.append(nn.Dropout2d(dropout))
+        self.layers = nn.Sequential(*layers)
+        self.out_shape = (c, h, w)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, C, H, W] -> [B, C', H', W']
+        return self.layers(x)

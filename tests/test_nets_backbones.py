@@ -53,6 +53,24 @@ def test_lenet_rejects_other_image_sizes():
 
 
 # ------------------------------------------------------------------------------------------------- counts
+def test_convnet_parameter_count_and_downsampling():
+    # 3x3 convolutions without bias (BatchNorm follows) + 2 BN parameters per map.
+    model = nets.ConvNet((1, 28, 28), stages=[[32, 32], [64, 64]])
+    expected = (9 * 1 * 32 + 64) + (9 * 32 * 32 + 64) + (9 * 32 * 64 + 128) + (9 * 64 * 64 + 128)
+    assert num_parameters(model) == expected == 65_184
+    assert model.out_shape == (64, 7, 7) and model(torch.rand(2, 1, 28, 28)).shape == (2, 64, 7, 7)
+    # Strided: 28 -> 14 -> 7 -> 4 (ceil), DCGAN discriminator style: first convolution with bias, no BN.
+    strided = nets.ConvNet((1, 28, 28), stages=[[8], [8], [8]], kernel=5, downsample="stride", input_norm=False)
+    assert strided.out_shape == (8, 4, 4) and strided(torch.rand(2, 1, 28, 28)).shape == (2, 8, 4, 4)
+    first, second = strided.layers[0], strided.layers[2]
+    assert first.bias is not None and isinstance(strided.layers[1], torch.nn.ReLU)
+    assert second.bias is None and isinstance(strided.layers[3], torch.nn.BatchNorm2d)
+    with pytest.raises(ValueError, match="kernel must be odd"):
+        nets.ConvNet((1, 28, 28), kernel=4)
+    with pytest.raises(ValueError, match="too small"):
+        nets.ConvNet((1, 4, 4), stages=[[4], [4], [4]])
+
+
 def test_nature_cnn_parameter_count_and_shapes():
     net = nets.NatureCNN((4, 84, 84))
     conv = (4 * 8 * 8 * 32 + 32) + (32 * 4 * 4 * 64 + 64) + (64 * 3 * 3 * 64 + 64)

@@ -16,6 +16,7 @@ BACKBONES = {
                           lambda: torch.randn(2, 3, 5, 5)),
     "nature_cnn": ({"name": "nature_cnn", "in_shape": [4, 84, 84], "hidden": 32}, lambda: torch.rand(2, 4, 84, 84)),
     "lenet_features": ({"name": "lenet_features"}, lambda: torch.rand(2, 1, 28, 28)),
+    "convnet": ({"name": "convnet", "in_shape": [1, 8, 8], "stages": [[4], [6]]}, lambda: torch.rand(2, 1, 8, 8)),
     "mlp": ({"name": "mlp", "in_shape": [1, 6, 6], "widths": [12]}, lambda: torch.rand(2, 1, 6, 6)),
     "transformer": ({"name": "transformer", "dim": 8, "depth": 1, "heads": 2, "max_len": 5},
                     lambda: torch.randn(2, 5, 8)),
@@ -172,8 +173,8 @@ def test_lm_head_is_tied_to_the_embedding():
 
 # ------------------------------------------------------------------------------------------------- registry
 def test_registry_errors_list_the_valid_choices():
-    with pytest.raises(NetConfigError, match="unknown backbone 'resnet50'; known: board_transformer, encoder_gru, "
-                                             "encoder_lstm, gru"):
+    with pytest.raises(NetConfigError, match="unknown backbone 'resnet50'; known: board_transformer, convnet, "
+                                             "encoder_gru, encoder_lstm, gru"):
         nets.make_backbone({"name": "resnet50"})
     with pytest.raises(NetConfigError, match="unknown head 'value'"):
         nets.make_head("value", in_shape=(4,))
