@@ -4,4 +4,5 @@ one from a short spec."""
 
 from .base import Agent, AgentError, Decision, MinimaxAgent, MoveStat, RandomAgent, agent_kinds, make, register_agent
 
-__all__ = ["Agent", "AgentError", "Decision", "MinimaxAgent", "MoveStat", "RandomAgent", "agent_kinds", "make", "register_agent"]
+__all__ = ["Agent", "AgentError", "Decision", "MinimaxAgent", "MoveStat", "RandomAgent", "agent_kinds", "make",
+           "register_agent"]

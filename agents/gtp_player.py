@@ -55,6 +55,7 @@ class GtpPlayer(Agent):
         threading.Thread(target=self._pump, args=(self.proc.stdout, self._lines), daemon=True).start()
         threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
         self._closed = False
+        self._broken = False
         self._state: np.ndarray | None = None  # the position the program has, None when unknown
         self._own: tuple[np.ndarray, int] | None = None  # its last generated move, not to be relayed back
         try:
@@ -84,7 +85,9 @@ class GtpPlayer(Agent):
         except (OSError, ValueError):
             pass
 
-    def _failure(self, what: str) -> AgentError:
+    def _failure(self, what: str, broken: bool = True) -> AgentError:
+        if broken:
+            self._broken = True  # its state is unknown now: close() ends it without asking
         tail = " | ".join(x for x in self._stderr if x.strip())[-600:]
         return AgentError(f"GTP program {self.command!r}: {what}" + (f"; its stderr: {tail}" if tail else ""))
 
@@ -122,18 +125,20 @@ class GtpPlayer(Agent):
         body = head[1:].lstrip("0123456789")  # an id, if the program echoes one
         text = "\n".join([body.strip()] + answer[1:]).strip()
         if head[0] == "?":
-            raise self._failure(f"refused {command!r}: {text or '(no message)'}")
+            raise self._failure(f"refused {command!r}: {text or '(no message)'}", broken=False)
         return text
 
     def close(self) -> None:
         if self._closed:
             return
         try:
-            if self.proc.poll() is None:
+            if self.proc.poll() is None and not self._broken:
                 self.send("quit", timeout=5)
         except AgentError:
             pass
         self._closed = True
+        if self._broken and self.proc.poll() is None:
+            self.proc.kill()
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -233,7 +233,7 @@ def main(argv=None):
     rows = result.table(anchor=anchor)
     out = {"game": game.name, "games_per_pair": args.games, "anchor": anchor, "table": rows,
            "games": [{"first": a, "second": b, "score_first": s, **{k: v for k, v in d.items() if k not in (
-               "first", "second")}} for (a, b, s), d in zip(result.records, result.details)]}
+               "first", "second")}} for (a, b, s), d in zip(result.records, result.details, strict=True)]}
     text = format_table(rows)
     if args.final_score:
         scored = [d for d in result.details if "program scores" in d]

@@ -29,7 +29,6 @@ end of the game, is rebuilt from the board with that colour to move (the superko
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import re
 import sys
@@ -876,9 +875,7 @@ def main(argv=None):
                            ko_rule=options.get("ko_rule", "positional"), max_moves=options.get("max_moves"),
                            simulations=args.simulations, seconds=args.time, resign_threshold=args.resign_threshold,
                            resign_after=args.resign_after, lag=args.lag, max_tree_mb=args.max_tree_mb,
-                           out=io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n",
-                                                line_buffering=False, write_through=True),
-                           log=log)
+                           out=sys.stdout, log=log)
     except (ValueError, TypeError) as err:
         raise UserError(str(err)) from None
     print(f"{ENGINE_NAME} GTP engine ready: {engine.player}", file=log, flush=True)

@@ -14,7 +14,9 @@ import pytest
 import agents
 import games
 from agents.base import Agent, Decision, MoveStat
+from engine.cli import UserError
 from engine.gtp import Clock, GtpEngine, parse_command, player_factory, preprocess
+from engine.gtp import main as gtp_main
 
 from .conftest import ROOT
 
@@ -58,6 +60,8 @@ class Session:
         return self.answer()
 
     def close(self) -> int:
+        if self.proc.returncode is not None:
+            return self.proc.returncode
         try:
             self.proc.stdin.close()
         except OSError:
@@ -124,8 +128,8 @@ def test_session_game_errors_undo_and_scoring(session):
     assert session.ask("play b C3") == ["="]
     assert session.ask("play b E5") == ["="]
     assert session.ask("genmove w")[0].startswith("= ")
-    assert session.ask("time_settings 300 30 5") == ["="]
-    assert session.ask("time_left w 100 0") == ["="]
+    assert session.ask("time_settings 2 1 1") == ["="]
+    assert session.ask("time_left w 1 0") == ["="]
     assert session.ask("time_left purple 100 0")[0].startswith("? syntax error")
     assert session.ask("genmove b")[0].startswith("= ")
 
@@ -167,7 +171,8 @@ def test_session_lz_analyze_streams_until_the_next_command(session):
         infos.append(session.line())
     assert len(infos) == 3 and all(i.startswith("info move ") for i in infos)
     first = infos[-1].split(" info ")[0].split()
-    fields = dict(zip(first[1::2], first[2::2]))  # "info" then key value pairs
+    head = first[1:first.index("pv")]  # "info", key value pairs, then "pv" and the moves
+    fields = dict(zip(head[::2], head[1::2], strict=True))
     assert int(fields["visits"]) > 0 and 0 <= int(fields["winrate"]) <= 10000 and fields["order"] == "0"
     assert first[first.index("pv") + 1] == fields["move"]
     session.send("22 name")
@@ -184,20 +189,20 @@ def test_session_lz_analyze_streams_until_the_next_command(session):
     assert session.ask("lz-analyze b 5 avoid b D4 1")[0].startswith("? cannot parse analyze tags")
 
 
-def test_session_quit_ends_the_process():
-    s = Session("--simulations", "10")
-    assert s.ask("9 quit") == ["=9"]
-    assert s.close() == 0
-    assert "pure MCTS" in s.stderr or "alphazero" in s.stderr  # the notice about the player went to stderr
+def test_session_quit_ends_the_process(session):
+    assert session.ask("9 quit") == ["=9"]
+    assert session.close() == 0
+    assert "GTP engine ready" in session.stderr  # diagnostics went to stderr
 
 
 def test_bad_command_line_is_a_clear_error():
-    for args, message in ((["--simulations", "0"], "--simulations must be >= 1"),
-                          (["--game-option", "colour=red"], "game option colour is not known"),
+    proc = subprocess.run([sys.executable, "-m", "engine.gtp", "--simulations", "0"], cwd=ROOT, capture_output=True,
+                          text=True, input="quit\n", timeout=120)
+    assert proc.returncode == 2 and "--simulations must be >= 1" in proc.stderr and proc.stdout == ""
+    for args, message in ((["--game-option", "colour=red"], "game option colour is not known"),
                           (["--game-option", "size=30"], "size must be an integer from 5 to 19")):
-        proc = subprocess.run([sys.executable, "-m", "engine.gtp", *args], cwd=ROOT, capture_output=True, text=True,
-                              input="quit\n", timeout=120)
-        assert proc.returncode == 2 and message in proc.stderr and proc.stdout == ""
+        with pytest.raises(UserError, match=message):
+            gtp_main(args)
 
 
 # ------------------------------------------------------------------------------------------- in process
