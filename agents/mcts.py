@@ -112,25 +112,32 @@ class MCTSAgent(Agent):
 
     def top_moves(self, result=None, k: int = 5, pv_length: int = 12) -> list[MoveStat]:
         """The ``k`` most visited root moves of the current search, each with its principal variation."""
-        result = self.search.result() if result is None else result
-        visits, q, prior = result.visits[0], result.q[0], result.prior[0]
-        order = np.argsort(-visits, kind="stable")[:k]
-        return [MoveStat(int(a), int(visits[a]), float(prior[a]), float(q[a]), self.principal_variation(int(a),
-                                                                                                         pv_length))
-                for a in order if visits[a] > 0]
+        return top_moves(self.search, result, k, pv_length)
 
-    def principal_variation(self, action: int, length: int = 12) -> list[int]:
-        """``action`` then the most visited move at each node below it (at most ``length`` moves)."""
-        pv = [int(action)]
-        node = self.search.child(0, action)
-        while node >= 0 and len(pv) < length:
-            edges = self.search.edges(0, node)
-            if edges.visits.size == 0 or edges.visits.max() == 0:
-                break
-            k = int(np.argmax(edges.visits))
-            pv.append(int(edges.actions[k]))
-            node = int(edges.child[k])
-        return pv
+
+def top_moves(search: BatchedMCTS, result=None, k: int = 5, pv_length: int = 12, tree: int = 0) -> list[MoveStat]:
+    """The ``k`` most visited root moves of tree ``tree`` of ``search``, each with its principal variation (any
+    agent that searches with ``BatchedMCTS``; the GTP engine's analysis reads it)."""
+    result = search.result() if result is None else result
+    visits, q, prior = result.visits[tree], result.q[tree], result.prior[tree]
+    order = np.argsort(-visits, kind="stable")[:k]
+    return [MoveStat(int(a), int(visits[a]), float(prior[a]), float(q[a]),
+                     principal_variation(search, int(a), pv_length, tree))
+            for a in order if visits[a] > 0]
+
+
+def principal_variation(search: BatchedMCTS, action: int, length: int = 12, tree: int = 0) -> list[int]:
+    """``action`` then the most visited move at each node below it (at most ``length`` moves)."""
+    pv = [int(action)]
+    node = search.child(tree, action)
+    while node >= 0 and len(pv) < length:
+        edges = search.edges(tree, node)
+        if edges.visits.size == 0 or edges.visits.max() == 0:
+            break
+        k = int(np.argmax(edges.visits))
+        pv.append(int(edges.actions[k]))
+        node = int(edges.child[k])
+    return pv
 
 
 def make_pure_mcts(game, arg, seed=0, simulations=None, rollouts=1, **_):

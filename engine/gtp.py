@@ -29,6 +29,7 @@ end of the game, is rebuilt from the board with that colour to move (the superko
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import re
 import sys
@@ -529,7 +530,7 @@ class GtpEngine:
         state, _ = self._ready(self.state, colour)
         budget = self._budget(colour, state)
         started = time.perf_counter()
-        decision = self.agent.choose(state, progress, **budget)
+        decision = self._choose(state, progress, budget)
         elapsed = time.perf_counter() - started
         self.clock.spend(colour, elapsed)
         action = int(decision.action)
@@ -545,6 +546,15 @@ class GtpEngine:
             comment["winrate"] = round((value + 1) / 2, 4)
         self._play(colour, action, comment)
         return g.format_move(state, action), decision
+
+    def _choose(self, state, progress, budget: dict) -> Decision:
+        """``agent.choose`` with the move's budget when the agent takes one (``Agent.choose``'s keywords)."""
+        if budget and not _takes_budget(self.agent):
+            if not getattr(self, "_budget_noted", False):
+                self.diag(f"note: {self.player} takes no search budget: it searches its own number of simulations")
+                self._budget_noted = True
+            budget = {}
+        return self.agent.choose(state, progress, **budget)
 
     def _should_resign(self, state, value: float | None, decision: Decision) -> bool:
         if decision.resign:
@@ -714,9 +724,15 @@ class GtpEngine:
 
         def progress(info: dict) -> bool:
             now = time.monotonic()
-            if interval > 0 and now >= due[0] and info.get("top"):
-                self.write(self._info_line(state, info["top"], tags["maxmoves"]) + "\n")
-                due[0] = now + interval
+            if interval > 0 and now >= due[0]:
+                top = info.get("top")
+                if top is None and hasattr(self.agent, "search"):  # a search agent that reports no moves
+                    from agents.mcts import top_moves
+
+                    top = top_moves(self.agent.search, k=max(10, tags["maxmoves"]))
+                if top:
+                    self.write(self._info_line(state, top, tags["maxmoves"]) + "\n")
+                    due[0] = now + interval
             return stop_on_input and self.inbox.pending()
 
         return progress
@@ -739,7 +755,7 @@ class GtpEngine:
                 if cap <= 1:  # the tree is as large as allowed: wait for the next command
                     self.inbox.wait_pending()
                     break
-                self.agent.choose(state, progress, simulations=cap)
+                self._choose(state, progress, {"simulations": cap})
         finally:
             self.write("\n")
         return _STREAMED
@@ -766,6 +782,14 @@ class GtpEngine:
         if self.moves and g.is_terminal(self.state):
             return 1 - self.moves[-1].colour
         return g.to_play(self.state)
+
+
+def _takes_budget(agent: Agent) -> bool:
+    try:
+        params = inspect.signature(agent.choose).parameters
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is p.VAR_KEYWORD for p in params.values()) or {"simulations", "seconds"} <= set(params)
 
 
 def _move_value(decision: Decision) -> float | None:
@@ -821,7 +845,7 @@ def player_factory(checkpoint: str | None, simulations: int | None, seed: int, l
         try:
             agent = agents_mod.make(spec, game, **kwargs)
             return agent, f"alphazero {checkpoint or 'shipped'} {game.size}x{game.size}"
-        except (ValueError, FileNotFoundError, OSError, KeyError, RuntimeError) as err:
+        except (ValueError, FileNotFoundError, OSError, KeyError, RuntimeError, UserError) as err:
             if checkpoint and first:
                 raise UserError(f"--checkpoint {checkpoint}: {err}") from None
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
