@@ -357,3 +357,14 @@ def test_a_gtp_player_drives_the_gtp_engine():
     finally:
         program.close()
     assert program.proc.returncode == 0
+
+
+def test_an_agent_without_a_search_budget_still_plays_by_the_clock():
+    class Legacy(Agent):  # the interface before budgets: choose(state, progress)
+        def choose(self, state, progress=None):
+            return Decision(self.game.point("C3"), value=0.1)
+
+    e = _engine(lambda game, first: (Legacy(game), "legacy"))
+    assert e.execute("time_settings 10 0 0") == "=\n\n"
+    assert e.execute("genmove b") == "= C3\n\n"
+    assert "takes no search budget" in e.log.getvalue()
