@@ -9,6 +9,7 @@ action and, when the agent has one, an evaluation. Agents are built from short s
     agents.make("c4solver", game)             # perfect Connect Four (agents/connect4_solver.py)
     agents.make("mcts:1000", game)            # pure MCTS with random rollouts, 1000 simulations per move
     agents.make("alphazero:path/to/ckpt.pt", game, simulations=800)
+    agents.make("gtp:/usr/games/gnugo --mode gtp --level 1", go)   # an external Go program over GTP
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import numpy as np
 
 @dataclass
 class MoveStat:
-    """One candidate move of a search: action, visits, prior and value (mover's view)."""
+    """One candidate move of a search: action, visits, prior, value (mover's view) and the principal
+    variation that starts with it (``pv[0] == action``; empty when the agent has none)."""
 
     action: int
     visits: int = 0
     prior: float = 0.0
     value: float = 0.0
+    pv: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -41,8 +44,15 @@ class Decision:
     resign: bool = False
 
 
-ProgressFn = Callable[[dict], None]
-"""Called while an agent thinks with a dict such as {"simulations": n, "best": action, "value": v}."""
+ProgressFn = Callable[[dict], "bool | None"]
+"""Called while an agent thinks with a dict such as {"simulations": n, "best": action, "value": v, "top":
+[MoveStat, ...], "elapsed": seconds}; returning True asks the agent to stop and answer with what it has (GTP's
+analysis stops when the next command arrives)."""
+
+
+class AgentError(RuntimeError):
+    """An agent could not answer: an external program died, timed out or broke its protocol. The message
+    says which program and what happened."""
 
 
 class Agent:
@@ -62,7 +72,11 @@ class Agent:
     def undo(self) -> None:
         """The last move was taken back; search agents drop what they reused."""
 
-    def choose(self, state: np.ndarray, progress: ProgressFn | None = None) -> Decision:
+    def choose(self, state: np.ndarray, progress: ProgressFn | None = None, *, simulations: int | None = None,
+               seconds: float | None = None) -> Decision:
+        """The move to play in ``state``. Search agents take a budget for this move (``simulations``, or
+        ``seconds`` of thinking; ``None``: their own default) and report on ``progress`` while they think;
+        other agents ignore both."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -80,7 +94,7 @@ class RandomAgent(Agent):
         self.name = "random"
         self.rng = np.random.default_rng(seed)
 
-    def choose(self, state, progress=None):
+    def choose(self, state, progress=None, **budget):
         return Decision(int(self.rng.choice(self.game.legal_actions(state))))
 
 
@@ -95,7 +109,7 @@ class MinimaxAgent(Agent):
         self.solver = Solver(game)
         self.rng = np.random.default_rng(seed)
 
-    def choose(self, state, progress=None):
+    def choose(self, state, progress=None, **budget):
         values = self.solver.action_values(state)
         best = np.flatnonzero(values == values.max())
         return Decision(int(self.rng.choice(best)), value=float(values.max()))
@@ -138,3 +152,4 @@ register_agent("minimax", "agents.base:_make_minimax")
 register_agent("mcts", "agents.mcts:make_pure_mcts")
 register_agent("c4solver", "agents.connect4_solver:make_solver_agent")
 register_agent("alphazero", "agents.alphazero:make_alphazero")
+register_agent("gtp", "agents.gtp_player:make_gtp_player")

@@ -4,6 +4,8 @@
     python -m engine.arena connect4 mcts:200 mcts:1000 random --games 10 --save runs/arena
     python -m engine.arena connect4 alphazero mcts:1000 --games 100 --json
     python -m engine.arena connect4 c4solver alphazero --games 20 --start 5554224333 --start 1233722555
+    python -m engine.arena go mcts:2000 "gtp:/usr/games/gnugo --mode gtp --level 1 --chinese-rules" \
+        --game-option size=9 --games 10 --final-score --save runs/vs-gnugo
 
 Players are agent specs (``agents.make``): ``random``, ``minimax``, ``mcts:N`` (pure MCTS, N rollout
 simulations per move), ``alphazero[:CHECKPOINT]`` (the shipped checkpoint of the game by default), and for Go
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import agents as agents_mod
-from agents.base import Agent, Decision
+from agents.base import Agent, AgentError, Decision
 
 from .cli import UserError, add_common_args, emit, make_game, run_main, seed_everything
 from .elo import fit_elo
@@ -51,9 +53,10 @@ def play_game(game, players: Sequence[Agent], start: np.ndarray | None = None, m
     actions: list[int] = []
     decisions: list[Decision] = []
     limit = game.max_game_length if max_moves is None else max_moves
+    adjudicate = getattr(game, "adjudicate", None)  # Go scores a game stopped early; other games call it a draw
     while not game.is_terminal(state):
         if len(actions) >= limit:
-            return GameRecord(actions, 0, "max_moves", decisions, start)
+            return GameRecord(actions, adjudicate(state) if adjudicate else 0, "max_moves", decisions, start)
         mover = game.to_play(state)
         decision = players[mover].choose(state)
         if decision.resign:
@@ -76,6 +79,7 @@ class MatchResult:
     """Results of a set of games between named players."""
 
     records: list[tuple[str, str, float]] = field(default_factory=list)  # (first, second, score of first)
+    details: list[dict] = field(default_factory=list)  # per game: how it ended, result text, programs' scores
 
     def add(self, first: str, second: str, result: int) -> None:
         self.records.append((first, second, (result + 1) / 2.0))
@@ -93,11 +97,36 @@ class MatchResult:
         return rows
 
 
+def final_state(game, rec: GameRecord) -> np.ndarray:
+    state = game.initial_state() if rec.start is None else rec.start.copy()
+    for a in rec.actions:
+        state = game.apply(state, a)
+    return state
+
+
+def program_scores(game, rec: GameRecord, players: dict[str, Agent]) -> dict[str, str]:
+    """The score each player that can score (``final_score``: GTP programs) gives the final position."""
+    state = final_state(game, rec)
+    return {name: agent.final_score(state) for name, agent in players.items() if hasattr(agent, "final_score")}
+
+
+def _winner(score_text: str) -> int | None:
+    """+1 / -1 / 0 for Black from a GTP score (``B+3.5``, ``W+R``, ``0``); None if it cannot be read."""
+    t = score_text.strip().upper()
+    if t in ("0", "DRAW", "JIGO"):
+        return 0
+    if t[:2] in ("B+", "W+"):
+        return 1 if t[0] == "B" else -1
+    return None
+
+
 def run_match(game, players: dict[str, Agent], games_per_pair: int, save_dir: Path | None = None,
               progress: bool = True, max_moves: int | None = None,
-              starts: Sequence[np.ndarray] | None = None) -> MatchResult:
+              starts: Sequence[np.ndarray] | None = None, final_score: bool = False) -> MatchResult:
     """Every pair of players plays ``games_per_pair`` games, colours alternating; game ``g`` of a pair starts
-    from ``starts[(g // 2) % len(starts)]`` when given (so each start is played with both colours)."""
+    from ``starts[(g // 2) % len(starts)]`` when given (so each start is played with both colours). With
+    ``final_score`` (Go) the players that can score a position (GTP programs) score each finished game too; the
+    result stays the game's own (Tromp-Taylor), and ``details`` notes where a program's winner differs from it."""
     from rich.progress import Progress
 
     names = list(players)
@@ -111,8 +140,21 @@ def run_match(game, players: dict[str, Agent], games_per_pair: int, save_dir: Pa
                 start = starts[(g // 2) % len(starts)] if starts else None
                 rec = play_game(game, [players[first], players[second]], start=start, max_moves=max_moves)
                 result.add(first, second, rec.result)
+                detail = {"first": first, "second": second, "result": rec.result, "ended by": rec.reason,
+                          "moves": len(rec.actions)}
+                if hasattr(game, "result_string"):
+                    state = final_state(game, rec)
+                    detail["score"] = game.result_string(state) if rec.reason != "resign" else \
+                        ("B+R" if rec.result > 0 else "W+R")
+                if final_score and rec.reason != "resign":
+                    scores = program_scores(game, rec, {first: players[first], second: players[second]})
+                    detail["program scores"] = scores
+                    detail["disagree"] = sorted(n for n, t in scores.items() if _winner(t) != rec.result)
+                result.details.append(detail)
                 if save_dir is not None:
                     tags = {"first": first, "second": second, "result": rec.result, "ended by": rec.reason}
+                    for name, text in detail.get("program scores", {}).items():
+                        tags[f"final_score by {name}"] = text
                     path = save_dir / f"{len(result.records):04d}-{_slug(first)}-vs-{_slug(second)}"
                     path = path.with_suffix(game.record_extension)
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +189,11 @@ def main(argv=None):
     p.add_argument("--anchor", default=None,
                    help="player whose Elo is fixed at 0 (default: random if playing, else the last player)")
     p.add_argument("--save", type=Path, default=None, help="folder for the game records")
-    p.add_argument("--max-moves", type=int, default=None, help="adjudicate a draw after this many moves")
+    p.add_argument("--max-moves", type=int, default=None,
+                   help="stop a game after this many moves: a draw (Go: scored by Tromp-Taylor as it stands)")
+    p.add_argument("--final-score", action="store_true",
+                   help="Go: also ask GTP players to score each game (final_score) and report where their winner "
+                        "differs from Tromp-Taylor's")
     p.add_argument("--start", action="append", default=[], metavar="POSITION",
                    help="start the games from this position (the game's notation; repeatable, each start is "
                         "played with both colours)")
@@ -175,7 +221,9 @@ def main(argv=None):
             raise UserError(f"player {spec!r}: {err}") from None
     try:
         result = run_match(game, players, args.games, args.save, progress=not args.json, max_moves=args.max_moves,
-                           starts=starts)
+                           starts=starts, final_score=args.final_score)
+    except AgentError as err:
+        raise UserError(f"the match stopped: {err}") from None
     finally:
         for agent in players.values():
             agent.close()
@@ -184,8 +232,19 @@ def main(argv=None):
         raise UserError(f"--anchor {anchor!r} is not one of the players: {', '.join(players)}")
     rows = result.table(anchor=anchor)
     out = {"game": game.name, "games_per_pair": args.games, "anchor": anchor, "table": rows,
-           "games": [{"first": a, "second": b, "score_first": s} for a, b, s in result.records]}
-    emit(out, args.json, format_table(rows))
+           "games": [{"first": a, "second": b, "score_first": s, **{k: v for k, v in d.items() if k not in (
+               "first", "second")}} for (a, b, s), d in zip(result.records, result.details, strict=True)]}
+    text = format_table(rows)
+    if args.final_score:
+        scored = [d for d in result.details if "program scores" in d]
+        split = [d for d in scored if d["disagree"]]
+        out["final_score_disagreements"] = len(split)
+        text += f"\nfinal_score: {len(scored)} games scored by the GTP players, {len(split)} with another winner " \
+                "than Tromp-Taylor"
+        for d in split:
+            text += f"\n  {d['first']} vs {d['second']}: Tromp-Taylor {d.get('score')}, " + ", ".join(
+                f"{n} {t}" for n, t in d["program scores"].items())
+    emit(out, args.json, text)
 
 
 if __name__ == "__main__":

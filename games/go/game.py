@@ -125,6 +125,17 @@ class Go(Game):
         a game that is already over keeps the result it ended with."""
         return Go(self.size, komi, self.ko_rule, self.max_game_length)
 
+    def playout_evaluator(self, playouts: int = 1, seed: int | None = 0):
+        """Pure Monte-Carlo evaluator with Go's playout policy (``games.go.playout``; used by ``mcts:N``)."""
+        from .playout import PlayoutEvaluator
+
+        return PlayoutEvaluator(self, playouts, seed)
+
+    def adjudicate(self, state) -> int:
+        """The result (+1 / 0 / -1 for Black) of a game stopped before its end: Tromp-Taylor as it stands."""
+        s = self.score(state)
+        return 1 if s > 0 else (-1 if s < 0 else 0)
+
     # ----------------------------------------------------------------------------- state fields
     def board(self, state: np.ndarray) -> np.ndarray:
         """Cells ``int8[N, N]`` (row 0 at the top): 0 empty, 1 black, 2 white."""
@@ -363,8 +374,8 @@ class Go(Game):
     def format_record(self, actions, tags: dict | None = None, start: np.ndarray | None = None) -> str:
         """The game as SGF (``engine.arena --save``). Generic record tags map to SGF ones: the player of the
         first move (``first``, usually Black) and ``second`` -> PB / PW; ``result`` (+1 / 0 / -1 for Black)
-        -> RE: the Tromp-Taylor result of a finished game, ``B+R`` / ``W+R`` for a resignation, ``Void``
-        for an adjudicated game; the other tags go to the game comment GC."""
+        -> RE: the Tromp-Taylor result of a finished game or of one stopped at ``max_moves``, ``B+R`` / ``W+R``
+        for a resignation, ``Void`` otherwise; the other tags go to the game comment GC."""
         tags = dict(tags or {})
         state = self.initial_state() if start is None else start
         for a in actions:
@@ -377,6 +388,8 @@ class Go(Game):
             result = self.result_string(state)
         elif ended_by == "resign" and outcome in (1, -1):
             result = "B+R" if outcome == 1 else "W+R"
+        elif ended_by == "max_moves":
+            result = self.result_string(state)  # stopped early: scored as it stands (``adjudicate``)
         else:
             result = "Void"
         comment = "\n".join(f"{k}: {v}" for k, v in tags.items())

@@ -74,6 +74,7 @@ HEADER = 12
 P_HEADER = 18
 
 MIN_SIZE, MAX_SIZE = 5, 19
+_MARK = 4  # an empty point under ``_area_in_place`` (ORed with its reach bits BLACK | WHITE)
 
 _MASK64 = (1 << 64) - 1
 
@@ -548,8 +549,57 @@ def score2(params, state):
 
 
 @njit(cache=True)
+def _area_in_place(params, state):
+    """``area`` without allocating, for ``apply`` inside the search (compiled without Numba's reference
+    counting, where arrays cannot be created): the empty points of the board itself hold the reach bits
+    while sweeps alternating in direction spread them to a fixed point, then are emptied again. A few
+    sweeps settle the regions of a finished game; the state comes back unchanged."""
+    nn = params[P_SIZE] * params[P_SIZE]
+    o = params[P_BOARD]
+    black = 0
+    white = 0
+    for p in range(nn):
+        v = state[o + p]
+        if v == BLACK:
+            black += 1
+        elif v == WHITE:
+            white += 1
+        else:
+            state[o + p] = _MARK  # an empty point that reaches no colour yet
+    changed = True
+    forward = True
+    while changed:
+        changed = False
+        for i in range(nn):
+            p = i if forward else nn - 1 - i
+            v = state[o + p]
+            if v < _MARK:
+                continue
+            r = v
+            for k in range(4):
+                t = _neighbour(params, p, k)
+                if t >= 0:
+                    w = state[o + t]
+                    r |= w if w < _MARK else w & 3  # a stone's colour bit, or a neighbour's reach
+            if r != v:
+                state[o + p] = r
+                changed = True
+        forward = not forward
+    for p in range(nn):
+        v = state[o + p]
+        if v >= _MARK:
+            if v == _MARK | BLACK:
+                black += 1
+            elif v == _MARK | WHITE:
+                white += 1
+            state[o + p] = EMPTY
+    return black, white
+
+
+@njit(cache=True)
 def _finish(params, state):
-    s = score2(params, state)
+    black, white = _area_in_place(params, state)
+    s = 2 * (black - white) - params[P_KOMI2]
     state[H_SCORE2] = s
     state[H_OUTCOME] = 1 if s > 0 else (-1 if s < 0 else 0)
 
@@ -874,3 +924,22 @@ def random_playouts(params, start, n_games):
         moves += work[H_PLY] - start[H_PLY]
     return wins_b, wins_w, draws, moves
 
+
+
+@njit(cache=True)
+def playout_values(params, states, out):
+    """Pure Monte-Carlo evaluation: the result of one random playout (the policy above) from each of
+    ``states``, for the player to move there (+1 win, 0 draw, -1 loss); the states are left unchanged."""
+    work = np.empty(states.shape[1], dtype=states.dtype)
+    for l in range(states.shape[0]):
+        for i in range(states.shape[1]):
+            work[i] = states[l, i]
+        mover = to_play(params, work)
+        r = random_playout(params, work)
+        out[l] = r if mover == 0 else -r
+
+
+@njit(cache=True)
+def seed_playouts(seed):
+    """Seed the generator the playouts draw from (Numba keeps its own, apart from NumPy's)."""
+    np.random.seed(seed)

@@ -224,8 +224,10 @@ def _colour(value: str, what: str) -> int:
     raise ValueError(f"SGF {what}[{value}] is not a colour (B or W)")
 
 
-def read_sgf(text: str) -> SgfGame:
-    """Read a Go game or position from SGF text (main line of the first game tree)."""
+def read_sgf(text: str, alternate: bool = True) -> SgfGame:
+    """Read a Go game or position from SGF text (main line of the first game tree). With ``alternate``
+    (the default) the moves must alternate in colour; without, a colour may move twice in a row (GTP
+    ``loadsgf`` replays such records, as GTP ``play`` allows them)."""
     nodes = parse_sgf(text)
     root = nodes[0]
     gm = _one(root, "GM")
@@ -305,7 +307,7 @@ def read_sgf(text: str) -> SgfGame:
     game.to_play = to_play
     expected = to_play
     for i, (colour, action) in enumerate(game.moves):
-        if colour != expected:
+        if colour != expected and alternate:
             raise ValueError(f"SGF move {i + 1} is {'BW'[colour]}[{coords.to_sgf(action, size)}] but "
                              f"{'Black' if expected == 0 else 'White'} is to play (moves must alternate)")
         expected = 1 - expected
