@@ -2,6 +2,17 @@
 evaluation. The arena, the terminal UI and the GTP/UCI protocols all use it; ``agents.make(spec, game)`` builds
 one from a short spec."""
 
-from .base import Agent, Decision, MinimaxAgent, MoveStat, RandomAgent, agent_kinds, make, register_agent
+from .base import (
+    Agent,
+    Decision,
+    MinimaxAgent,
+    MoveStat,
+    PlayerError,
+    RandomAgent,
+    agent_kinds,
+    make,
+    register_agent,
+)
 
-__all__ = ["Agent", "Decision", "MinimaxAgent", "MoveStat", "RandomAgent", "agent_kinds", "make", "register_agent"]
+__all__ = ["Agent", "Decision", "MinimaxAgent", "MoveStat", "PlayerError", "RandomAgent", "agent_kinds", "make",
+           "register_agent"]

@@ -9,6 +9,12 @@ action and, when the agent has one, an evaluation. Agents are built from short s
     agents.make("c4solver", game)             # perfect Connect Four (agents/connect4_solver.py)
     agents.make("mcts:1000", game)            # pure MCTS with random rollouts, 1000 simulations per move
     agents.make("alphazero:path/to/ckpt.pt", game, simulations=800)
+    agents.make("mcts-material:800", chess)   # chess: MCTS over a material + quiescence evaluator
+    agents.make("uci:/usr/games/stockfish;Skill Level=0;movetime=100", chess)   # an external UCI engine
+
+``choose(state, progress)``: a searching agent calls ``progress(info)`` while it thinks and stops early,
+deciding with what it has, when the call returns True (``engine.uci`` implements ``stop`` and time controls
+this way). Agents whose search has a budget expose it as a settable ``simulations`` attribute.
 """
 
 from __future__ import annotations
@@ -41,8 +47,13 @@ class Decision:
     resign: bool = False
 
 
-ProgressFn = Callable[[dict], None]
-"""Called while an agent thinks with a dict such as {"simulations": n, "best": action, "value": v}."""
+ProgressFn = Callable[[dict], "bool | None"]
+"""Called while an agent thinks with a dict such as {"simulations": n, "best": action, "value": v}; a True
+return asks the agent to stop searching and decide now."""
+
+
+class PlayerError(RuntimeError):
+    """A player failed to produce a move: an external program died, timed out or broke its protocol."""
 
 
 class Agent:
@@ -137,3 +148,5 @@ register_agent("random", "agents.base:_make_random")
 register_agent("minimax", "agents.base:_make_minimax")
 register_agent("mcts", "agents.mcts:make_pure_mcts")
 register_agent("c4solver", "agents.connect4_solver:make_solver_agent")
+register_agent("mcts-material", "agents.material:make_material_mcts")
+register_agent("uci", "agents.uci_player:make_uci_player")
