@@ -17,9 +17,9 @@ For a leaf the evaluator searches every legal move one ply deep with that quiesc
 search**) and returns
 
 * **value**: the best child's score for the player to move, mapped to [-1, 1] by ``tanh(score / 543)``:
-  the inverse of the centipawn scale of ``engine.uci`` (a win probability of ``1 / (1 + exp(-0.00368 cp))``,
-  Lichess's model), so the UCI engine reports about the material score it searched with; checkmate is
-  -1 or +1;
+  the inverse of the centipawn scale ``games.chess.score`` (an expected score of ``1 / (1 + exp(-0.00368
+  cp))``, Lichess's model) with which ``engine.uci`` reports values, so the engine reports about the
+  material score it searched with; checkmate is -1 or +1;
 * **prior**: ``softmax((child score - best score) / 150)``, clipped at -12 nats: moves that lose material
   get little of the search, moves that win it most.
 
@@ -35,6 +35,7 @@ from numba import njit
 from games.chess import rules as R
 from games.chess import tables as T
 from games.chess.bits import lsb, popcount
+from games.chess.score import CP_PER_ATANH
 
 from .base import Agent
 
@@ -43,8 +44,8 @@ __all__ = ["MaterialEvaluator", "PIECE_VALUES", "CP_PER_VALUE", "evaluate_positi
 
 PIECE_VALUES = np.array([100, 320, 330, 500, 900, 0], dtype=np.int64)
 """Centipawns of pawn, knight, bishop, rook, queen, king."""
-CP_PER_VALUE = 1.0 / 0.00184104
-"""value = tanh(cp / CP_PER_VALUE), the inverse of ``engine.uci.value_to_cp`` (Lichess's win-rate model)."""
+CP_PER_VALUE = CP_PER_ATANH
+"""value = tanh(cp / CP_PER_VALUE): the centipawn scale of ``games.chess.score`` (Lichess's win-rate model)."""
 PRIOR_SCALE = 150.0
 """Centipawns per nat of the one-ply prior."""
 MATE = 30000
