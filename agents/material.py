@@ -102,7 +102,9 @@ def evaluate_position(board, table, phase_weight, values):
                 mg += sign * table[0, piece, sq]
                 eg += sign * table[1, piece, sq]
     phase = min(phase, _FULL_PHASE)  # interpolate between the two tables by the pieces left
-    score += (mg * phase + eg * (_FULL_PHASE - phase)) // _FULL_PHASE
+    blend = mg * phase + eg * (_FULL_PHASE - phase)
+    # rounded towards zero, so that a position and its colour mirror score the same
+    score += blend // _FULL_PHASE if blend >= 0 else -((-blend) // _FULL_PHASE)
     # two bishops
     for colour in range(2):
         if popcount(board[R.BISHOP] & board[R.WHITE_BB + colour]) >= 2:
@@ -229,7 +231,7 @@ def _open_node(P, work, ply, alpha, beta, best, count, index, table, phase_weigh
     best[ply] = stand
     us = b[R.SIDE]
     them_bb = b[R.WHITE_BB + 1 - us]
-    occ = b[R.WHITE_BB] | them_bb
+    occ = b[R.WHITE_BB] | b[R.BLACK_BB]
     m = 0
     for i in range(n):
         mv = moves[ply, i]

@@ -2,7 +2,8 @@
 
 The spec after ``uci:`` is the command line (split like a shell does), then ``;``-separated settings: ``movetime``
 (milliseconds per move), ``nodes``, ``depth`` (the ``go`` limits; ``movetime=100`` when none is given),
-``timeout`` (seconds to wait beyond the limit, 10 by default) and anything else as a UCI option, for example::
+``timeout`` (seconds to wait beyond the limit, 10 by default, and at least that long for the program to start)
+and anything else as a UCI option, for example::
 
     agents.make("uci:/usr/games/stockfish;Skill Level=0;movetime=100", chess)
     agents.make("uci:/usr/games/stockfish;UCI_LimitStrength=true;UCI_Elo=1350;nodes=20000", chess)
@@ -69,12 +70,13 @@ class UCIPlayer(Agent):
         except OSError as err:
             raise FileNotFoundError(f"cannot start UCI engine {self.argv[0]!r}: {err.strerror or err}") from None
         threading.Thread(target=self._read, args=(self.process.stdout, self._lines), daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_reader.start()
         try:
             self.engine_name, self.declared = self._handshake(startup_timeout)
             for key, value in (options or {}).items():
                 self.set_option(key, value)
-            self._sync(startup_timeout)
+            self._sync(max(startup_timeout, self.timeout))
         except BaseException:
             self.close()
             raise
@@ -107,6 +109,8 @@ class UCIPlayer(Agent):
             code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             code = None
+        else:
+            self._stderr_reader.join(timeout=1)  # its last words may still be in the pipe
         said = "; its last words on stderr: " + " | ".join(self._stderr) if self._stderr else ""
         status = "exited" if code is None else f"exited with status {code}"
         return PlayerError(f"UCI engine {self.name} {status}{said}")
@@ -196,7 +200,8 @@ class UCIPlayer(Agent):
             if self.process.poll() is not None:
                 raise
             self._send("stop")  # over time: ask for the move it has
-            lines = self._expect(lambda x: x.startswith("bestmove"), 5.0, "bestmove after stop")
+            lines = self._expect(lambda x: x.startswith("bestmove"), max(1.0, min(5.0, self.timeout)),
+                                 "bestmove after stop")
         tokens = lines[-1].split()
         text = tokens[1] if len(tokens) > 1 else ""
         fen = self.game.to_fen(state)
