@@ -10,7 +10,8 @@ Players are agent specs (``agents.make``): ``random``, ``minimax``, ``mcts:N`` (
 simulations per move), ``alphazero[:CHECKPOINT]`` (the shipped checkpoint of the game by default), and for Go
 and chess external programs (``gtp:COMMAND``, ``uci:COMMAND[;NAME=VALUE...]`` with UCI options and ``go``
 limits such as ``Skill Level=0`` or ``movetime=100``, see ``agents.uci_player``). With two players they play
-``--games`` games; with more, every pair does (round robin). Games are saved in the game's record format with ``--save DIR``.
+``--games`` games; with more, every pair does (round robin). Games are saved in the game's record format with
+``--save DIR``.
 ``--start POSITION`` (repeatable, in the game's notation) starts the games from set positions, each played
 twice with the colours swapped; deterministic players then meet in varied games, and the exact Connect Four
 player ``c4solver``, which has no opening book, skips the openings it would need hours to solve.
