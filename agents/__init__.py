@@ -2,7 +2,17 @@
 evaluation. The arena, the terminal UI and the GTP/UCI protocols all use it; ``agents.make(spec, game)`` builds
 one from a short spec."""
 
-from .base import Agent, AgentError, Decision, MinimaxAgent, MoveStat, RandomAgent, agent_kinds, make, register_agent
+from .base import (
+    Agent,
+    AgentError,
+    Decision,
+    MinimaxAgent,
+    MoveStat,
+    RandomAgent,
+    agent_kinds,
+    make,
+    register_agent,
+)
 
 __all__ = ["Agent", "AgentError", "Decision", "MinimaxAgent", "MoveStat", "RandomAgent", "agent_kinds", "make",
            "register_agent"]

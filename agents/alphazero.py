@@ -6,8 +6,8 @@
 The default checkpoint is ``agents/checkpoints/<game>.pt`` (installed with the package: tic-tac-toe and Connect
 Four ship one). Play has no noise (``MCTSConfig.for_play``): PUCT plays the most visited move, Gumbel the
 sequential-halving winner without Gumbel noise. The subtree of the move played is kept between moves
-(``observe``). ``choose(state, progress)`` searches in chunks and reports simulations, the current best move and
-win probability after each; ``choose_batch(states)`` searches many positions at once (one network call per
+(``observe``). ``choose(state, progress, simulations=, seconds=)`` is ``MCTSAgent``'s (budgets, progress reports,
+stop); ``choose_batch(states)`` searches many positions at once (one network call per
 search step for all of them).
 """
 
@@ -20,7 +20,8 @@ import numpy as np
 
 from engine.mcts import BatchedMCTS, MCTSConfig, SearchResult
 
-from .base import Agent, Decision, MoveStat, ProgressFn
+from .base import Decision, MoveStat, ProgressFn
+from .mcts import MCTSAgent
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 
@@ -63,71 +64,35 @@ def decision_from(result: SearchResult, i: int, action: int, top: int, **info) -
                     info={"win_probability": (value + 1.0) / 2.0, **info})
 
 
-class AlphaZeroAgent(Agent):
-    """Network + search. Keyword options: ``simulations`` (800), ``gumbel`` (False: PUCT), ``c_init``,
-    ``device``, ``resign_threshold`` (resign when the root value and the best move's Q are below it; None: never),
-    ``top`` (moves reported), ``chunk`` (simulations between progress reports)."""
+class AlphaZeroAgent(MCTSAgent):
+    """Network + search: ``MCTSAgent`` over a ``PolicyValueEvaluator`` (so budgets, progress reports, ``stop``
+    and subtree reuse are the same as pure MCTS), plus resignation and many positions at once.
+
+    Keyword options: ``simulations`` (800), ``gumbel`` (False: PUCT), ``c_init``, ``device``,
+    ``resign_threshold`` (resign when the root value and the best move's Q are below it; None: never), ``top``
+    (moves reported), ``time_limit`` (seconds per move), ``max_batch`` (positions per ``choose_batch`` search)."""
 
     def __init__(self, game, net, config: MCTSConfig, seed: int | None = 0, name: str = "alphazero",
-                 device: str = "cpu", resign_threshold: float | None = None, top: int = 5, chunk: int = 0,
-                 max_batch: int = 256):
+                 device: str = "cpu", resign_threshold: float | None = None, top: int = 5,
+                 time_limit: float | None = None, max_batch: int = 256):
         from nets import PolicyValueEvaluator
 
-        super().__init__(game)
-        self.name = name
-        self.config = config.for_play()
-        self.evaluator = PolicyValueEvaluator(net, device=device)
-        self.search = BatchedMCTS(game, 1, self.config, seed=seed or 0)
-        self.rng = np.random.default_rng(seed)
+        super().__init__(game, PolicyValueEvaluator(net, device=device), config, seed=seed, name=name, top=top,
+                         time_limit=time_limit)
         self.resign_threshold = resign_threshold
-        self.top = top
-        self.chunk = chunk if chunk > 0 else max(self.config.simulations // 10, 25)
         self.max_batch = max_batch
         self._batch_search: BatchedMCTS | None = None
-        self._synced = False
-
-    # ------------------------------------------------------------------------------------------- game flow
-    def reset(self) -> None:
-        self._synced = False
 
     def observe(self, state, action) -> None:
-        if self._synced and np.array_equal(self.search.root_state(0), state):
-            self.search.advance(0, int(action))
-            if self.game.is_terminal(self.search.root_state(0)):
-                self._synced = False
-        else:
+        super().observe(state, action)
+        if self._synced and self.game.is_terminal(self.search.root_state(0)):
             self._synced = False
 
-    def undo(self) -> None:
-        self._synced = False
-
     # ------------------------------------------------------------------------------------------- one position
-    def choose(self, state, progress: ProgressFn | None = None) -> Decision:
+    def choose(self, state, progress: ProgressFn | None = None, **budget) -> Decision:
         if self.game.is_terminal(state):
             raise ValueError("the game is over: there is no move to choose")
-        if not (self._synced and np.array_equal(self.search.root_state(0), state)):
-            self.search.reset(0, state)
-            self._synced = True
-        total = self.config.simulations
-        if progress is None or self.config.gumbel:  # sequential halving plans the whole budget at once
-            result = self.search.run(self.evaluator, total)
-            done = int(result.simulations[0])
-        else:
-            done = 0
-            while done < total:
-                n = min(self.chunk, total - done)
-                result = self.search.run(self.evaluator, n)
-                done += int(result.simulations[0])
-                progress({"simulations": done, "total": total, "best": int(result.best_move[0]),
-                          "value": float(result.value[0]), "win_probability": (float(result.value[0]) + 1) / 2})
-                if int(result.simulations[0]) == 0:
-                    break
-        action = int(self.search.choose(0.0, self.rng)[0])
-        decision = decision_from(result, 0, action, self.top, simulations=done,
-                                 tree_nodes=self.search.tree_size(0))
-        if progress is not None and self.config.gumbel:
-            progress({"simulations": done, "total": total, "best": action, "value": decision.value,
-                      "win_probability": decision.info["win_probability"]})
+        decision = super().choose(state, progress, **budget)
         if self.resign_threshold is not None and decision.value < self.resign_threshold:
             best_q = max((m.value for m in decision.top), default=decision.value)
             if best_q < self.resign_threshold:
@@ -159,7 +124,7 @@ class AlphaZeroAgent(Agent):
 
 
 def make_alphazero(game, arg, seed=0, simulations=None, gumbel=None, device="cpu", resign_threshold=None,
-                   c_init=None, top=5, chunk=0, **_):
+                   c_init=None, top=5, time_limit=None, **_):
     """``alphazero[:CHECKPOINT]``: the shipped checkpoint of the game by default."""
     net, ckpt = load_network(game, arg)
     config = MCTSConfig(simulations=int(simulations) if simulations else 800, dirichlet_epsilon=0.0,
@@ -168,4 +133,4 @@ def make_alphazero(game, arg, seed=0, simulations=None, gumbel=None, device="cpu
         config = dataclasses.replace(config, c_init=float(c_init))
     name = "alphazero" if not arg else f"alphazero:{Path(arg).stem}"
     return AlphaZeroAgent(game, net, config, seed=seed, name=name, device=device,
-                          resign_threshold=resign_threshold, top=top, chunk=chunk)
+                          resign_threshold=resign_threshold, top=top, time_limit=time_limit)

@@ -10,6 +10,12 @@ action and, when the agent has one, an evaluation. Agents are built from short s
     agents.make("mcts:1000", game)            # pure MCTS with random rollouts, 1000 simulations per move
     agents.make("alphazero:path/to/ckpt.pt", game, simulations=800)
     agents.make("gtp:/usr/games/gnugo --mode gtp --level 1", go)   # an external Go program over GTP
+    agents.make("mcts-material:800", chess)   # chess: MCTS over a material + quiescence evaluator
+    agents.make("uci:/usr/games/stockfish;Skill Level=0;movetime=100", chess)   # an external UCI engine
+
+``choose(state, progress)``: a searching agent calls ``progress(info)`` while it thinks and stops early,
+deciding with what it has, when the call returns True (``engine.uci`` implements ``stop`` and time controls
+this way). Agents whose search has a budget expose it as a settable ``simulations`` attribute.
 """
 
 from __future__ import annotations
@@ -153,3 +159,5 @@ register_agent("mcts", "agents.mcts:make_pure_mcts")
 register_agent("c4solver", "agents.connect4_solver:make_solver_agent")
 register_agent("alphazero", "agents.alphazero:make_alphazero")
 register_agent("gtp", "agents.gtp_player:make_gtp_player")
+register_agent("mcts-material", "agents.material:make_material_mcts")
+register_agent("uci", "agents.uci_player:make_uci_player")

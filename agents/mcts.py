@@ -1,17 +1,74 @@
 """Search players: ``MCTSAgent`` runs ``engine.mcts.BatchedMCTS`` (one tree) with any evaluator and keeps its
 subtree between moves. ``agents.make("mcts:1000", game)`` is pure MCTS: uniform priors and random rollouts,
 1000 simulations per move (Kocsis and Szepesvari's UCT family, here with AlphaZero's PUCT selection); a game
-with a playout policy of its own (Go's, which leaves its own eyes alone) rolls out with it."""
+with a playout policy of its own (Go's, which leaves its own eyes alone) rolls out with it;
+``agents.make("mcts", game, time_limit=2.0)`` searches for two seconds a move instead.
+
+The budget of one move is ``simulations`` and/or ``seconds`` (``choose``'s keywords; the agent's own
+``simulations`` and ``time_limit`` otherwise). Given a ``progress`` callback or a time budget, the search runs in
+chunks of simulations, each continuing the same tree: PUCT selection does not depend on the remaining budget,
+so the tree and the move are those of one uninterrupted search of the same size. After each chunk ``progress``
+gets the search so far (simulations, best move, value and win probability, the top moves with their principal
+variations, tree size and depth); a callback that returns True stops the search, which then decides with what
+it has. The UCI and GTP engines build ``stop``, time controls and analysis on this, the terminal UI its live
+line. Gumbel's sequential halving plans its whole budget, so a Gumbel search is never cut into chunks.
+"""
 
 from __future__ import annotations
 
 import time
 
 import numpy as np
+from numba import njit
 
-from engine.mcts import BatchedMCTS, MCTSConfig, RolloutEvaluator
+from engine.mcts import ROOT, BatchedMCTS, MCTSConfig, RolloutEvaluator
 
 from .base import Agent, Decision, MoveStat
+
+REPORT_EVERY = 0.02
+"""Default seconds between progress reports: short enough that a protocol thread sharing the interpreter answers
+within a few tens of milliseconds (the compiled search holds the GIL while it runs)."""
+
+
+@njit(cache=True)
+def _max_depth(parent, num_nodes):
+    """Deepest node of a tree (root depth 0); parents are stored before their children."""
+    depth = np.zeros(num_nodes, dtype=np.int32)
+    deepest = 0
+    for x in range(1, num_nodes):
+        depth[x] = depth[parent[x]] + 1
+        if depth[x] > deepest:
+            deepest = depth[x]
+    return deepest
+
+
+def principal_variation(search: BatchedMCTS, action: int | None = None, length: int = 64, tree: int = 0) -> list[int]:
+    """The most visited line from the root of tree ``tree`` (starting with ``action`` when given), at most
+    ``length`` moves."""
+    line: list[int] = []
+    node = ROOT
+    if action is not None:
+        line.append(int(action))
+        node = search.child(tree, int(action))
+    while node >= 0 and len(line) < length:
+        edges = search.edges(tree, node)
+        if edges.visits.size == 0 or edges.visits.max() <= 0:
+            break
+        k = int(np.argmax(edges.visits))
+        line.append(int(edges.actions[k]))
+        node = int(edges.child[k])
+    return line
+
+
+def top_moves(search: BatchedMCTS, result=None, k: int = 5, pv_length: int = 12, tree: int = 0) -> list[MoveStat]:
+    """The ``k`` most visited root moves of tree ``tree`` of ``search`` (visits, prior, Q), each with its principal
+    variation. Any agent that searches with ``BatchedMCTS`` can be read this way (the GTP engine's analysis)."""
+    result = search.result() if result is None else result
+    visits, q, prior = result.visits[tree], result.q[tree], result.prior[tree]
+    order = np.argsort(-visits, kind="stable")[:k]
+    return [MoveStat(int(a), int(visits[a]), float(prior[a]), float(q[a]),
+                     principal_variation(search, int(a), pv_length, tree) if pv_length > 0 else [])
+            for a in order if visits[a] > 0]
 
 
 class MCTSAgent(Agent):
@@ -21,22 +78,27 @@ class MCTSAgent(Agent):
     reuse); anything else (a set-up position, an undo) makes the next search start afresh. ``choose`` on the
     position of the previous ``choose`` keeps searching the same tree (analysis adds up).
 
-    With a ``progress`` callback or a time budget (``seconds``) the search runs in chunks of about
-    ``progress_every`` seconds; after each chunk ``progress`` gets the search so far (``top``: the most visited
-    moves with their principal variations) and may return True to stop it.
+    ``simulations`` is the budget of one ``choose`` (settable between moves), ``time_limit`` (seconds, None: no
+    limit) a time budget per move; ``max_tree_nodes`` (None: no limit) stops a search once the tree holds that
+    many nodes (memory: about 6.4 KB a node in chess); ``report_moves`` is the number of top moves (with
+    principal variations) in each progress report and ``report_every`` the seconds between reports.
     """
 
     def __init__(self, game, evaluator, config: MCTSConfig | None = None, seed: int | None = 0, name: str = "mcts",
-                 top: int = 5, progress_every: float = 0.05):
+                 top: int = 5, time_limit: float | None = None, report_every: float = REPORT_EVERY):
         super().__init__(game)
+        if time_limit is not None and not time_limit > 0:
+            raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
         self.name = name
         self.evaluator = evaluator
         self.config = (config or MCTSConfig()).for_play()
         self.search = BatchedMCTS(game, 1, self.config, seed=seed or 0)
         self.rng = np.random.default_rng(seed)
         self.top = top
-        self.progress_every = float(progress_every)
-        self.report_moves = 10  # moves in each progress report (GTP analysis asks for more)
+        self.time_limit = time_limit
+        self.report_every = float(report_every)
+        self.report_moves = 10
+        self.max_tree_nodes: int | None = None
         self._synced = False  # the tree's root is the current position
 
     @property
@@ -44,6 +106,13 @@ class MCTSAgent(Agent):
         """Simulations per move when ``choose`` is given no budget."""
         return self.config.simulations
 
+    @simulations.setter
+    def simulations(self, n: int) -> None:
+        if int(n) < 1:
+            raise ValueError(f"simulations must be >= 1, got {n}")
+        self.config.simulations = int(n)
+
+    # ------------------------------------------------------------------------------------------- game flow
     def reset(self) -> None:
         self._synced = False
 
@@ -56,93 +125,96 @@ class MCTSAgent(Agent):
     def undo(self) -> None:
         self._synced = False
 
+    # ------------------------------------------------------------------------------------------- search
     def choose(self, state, progress=None, *, simulations: int | None = None,
                seconds: float | None = None) -> Decision:
         if not (self._synced and np.array_equal(self.search.root_state(0), state)):
             self.search.reset(0, state)
             self._synced = True
-        budget = self.config.simulations if simulations is None else int(simulations)
-        if budget < 1:
-            raise ValueError(f"simulations must be >= 1, got {budget}")
-        if seconds is not None and seconds < 0:
+        if seconds is None:
+            seconds = self.time_limit
+        elif seconds < 0:
             raise ValueError(f"seconds must be >= 0, got {seconds}")
+        if simulations is not None:
+            budget = int(simulations)
+        elif seconds is not None and self.time_limit is not None:
+            budget = None  # a time-limited player: as many simulations as the time allows
+        else:
+            budget = self.config.simulations
+        if budget is not None and budget < 1:
+            raise ValueError(f"simulations must be >= 1, got {budget}")
         start = time.perf_counter()
-        if progress is None and seconds is None:
-            result = self.search.run(self.evaluator, budget)  # one call: the whole search in compiled code
+        if (progress is None and seconds is None) or self.config.gumbel:
+            result = self.search.run(self.evaluator, budget or self.config.simulations)  # the whole search compiled
             done = int(result.simulations[0])
+            if progress is not None:
+                progress(self._report(result, done, start, budget))
         else:
             result, done = self._run_chunks(budget, seconds, progress, start)
         action = int(self.search.choose(0.0, self.rng)[0])
-        elapsed = time.perf_counter() - start
-        top = self.top_moves(result, self.top)
-        return Decision(action, value=float(result.value[0]), top=top,
-                        info={"simulations": done, "visits": int(result.visits[0].sum()), "seconds": elapsed,
-                              "tree_nodes": self.search.tree_size(0)})
+        return self._decision(action, result, done, start)
 
-    def _run_chunks(self, budget, seconds, progress, start):
-        done, chunk = 0, 8
-        result = None
-        while done < budget:
-            n = min(chunk, budget - done)
-            result = self.search.run(self.evaluator, n)
+    def _run_chunks(self, budget: int | None, seconds: float | None, progress, start: float):
+        """Search until ``budget`` simulations, ``seconds``, a full tree or a True from ``progress``, in chunks
+        sized to take about ``report_every`` seconds; returns (last result, simulations run)."""
+        deadline = None if seconds is None else start + seconds
+        done, chunk, result = 0, 4, None
+        while True:
+            n = chunk if budget is None else min(chunk, budget - done)
+            if self.max_tree_nodes is not None:
+                n = min(n, max(self.max_tree_nodes - self.search.tree_size(0), 0))
+            t0 = time.perf_counter()
+            result = self.search.run(self.evaluator, max(n, 0))
+            now = time.perf_counter()
             ran = int(result.simulations[0])
             done += ran
-            elapsed = time.perf_counter() - start
-            if ran == 0:  # a finished game: nothing to search
-                break
-            # size the next chunk to take about progress_every seconds (and to end on the time budget)
-            rate = done / max(elapsed, 1e-6)
-            chunk = max(1, int(rate * self.progress_every))
-            if seconds is not None:
-                left = seconds - elapsed
-                if left <= 0:
-                    break
-                chunk = max(1, min(chunk, int(rate * left)))
-            if progress is not None and progress(self._report(result, done, elapsed)):
-                break
-        if result is None:
-            result = self.search.result()
-        return result, done
+            full = self.max_tree_nodes is not None and self.search.tree_size(0) >= self.max_tree_nodes
+            stop = False
+            if progress is not None:
+                report = self._report(result, done, start, budget)
+                report["tree_full"] = full
+                stop = bool(progress(report))
+            if (stop or ran == 0 or full or (budget is not None and done >= budget)
+                    or (deadline is not None and now >= deadline)):
+                return result, done
+            # the next chunk takes about report_every (and ends on the deadline); at most doubling, so one slow
+            # evaluation never leads to a long chunk
+            target = self.report_every if deadline is None else min(self.report_every, deadline - now)
+            rate = ran / max(now - t0, 1e-6)
+            chunk = int(np.clip(rate * target, 1, 2 * chunk))
 
-    def _report(self, result, done, elapsed) -> dict:
-        visits = result.visits[0]
-        best = int(np.argmax(visits))
-        return {"simulations": done, "visits": int(visits.sum()), "best": best, "value": float(result.value[0]),
-                "elapsed": elapsed, "top": self.top_moves(result, self.report_moves)}
+    # ------------------------------------------------------------------------------------------- reporting
+    def principal_variation(self, action: int | None = None, max_length: int = 64) -> list[int]:
+        """Actions of the most visited line from the root (starting with ``action`` when given)."""
+        return principal_variation(self.search, action, max_length)
 
     def top_moves(self, result=None, k: int = 5, pv_length: int = 12) -> list[MoveStat]:
         """The ``k`` most visited root moves of the current search, each with its principal variation."""
         return top_moves(self.search, result, k, pv_length)
 
+    def _report(self, result, done: int, start: float, budget: int | None) -> dict:
+        top = self.top_moves(result, max(self.top, self.report_moves), pv_length=64)
+        value = float(result.value[0])
+        t = self.search.tree
+        return {"simulations": done, "total": budget, "visits": int(result.visits[0].sum()),
+                "best": int(result.best_move[0]), "value": value, "win_probability": (value + 1.0) / 2.0,
+                "top": top, "pvs": [m.pv for m in top[: self.top]], "tree_nodes": self.search.tree_size(0),
+                "max_depth": int(_max_depth(t.parent[0], int(t.num_nodes[0]))),
+                "seconds": time.perf_counter() - start}
 
-def top_moves(search: BatchedMCTS, result=None, k: int = 5, pv_length: int = 12, tree: int = 0) -> list[MoveStat]:
-    """The ``k`` most visited root moves of tree ``tree`` of ``search``, each with its principal variation (any
-    agent that searches with ``BatchedMCTS``; the GTP engine's analysis reads it)."""
-    result = search.result() if result is None else result
-    visits, q, prior = result.visits[tree], result.q[tree], result.prior[tree]
-    order = np.argsort(-visits, kind="stable")[:k]
-    return [MoveStat(int(a), int(visits[a]), float(prior[a]), float(q[a]),
-                     principal_variation(search, int(a), pv_length, tree))
-            for a in order if visits[a] > 0]
-
-
-def principal_variation(search: BatchedMCTS, action: int, length: int = 12, tree: int = 0) -> list[int]:
-    """``action`` then the most visited move at each node below it (at most ``length`` moves)."""
-    pv = [int(action)]
-    node = search.child(tree, action)
-    while node >= 0 and len(pv) < length:
-        edges = search.edges(tree, node)
-        if edges.visits.size == 0 or edges.visits.max() == 0:
-            break
-        k = int(np.argmax(edges.visits))
-        pv.append(int(edges.actions[k]))
-        node = int(edges.child[k])
-    return pv
+    def _decision(self, action: int, result, done: int, start: float) -> Decision:
+        value = float(result.value[0])
+        return Decision(action, value=value, top=self.top_moves(result, self.top),
+                        info={"simulations": done, "visits": int(result.visits[0].sum()),
+                              "tree_nodes": self.search.tree_size(0),
+                              "pv": self.principal_variation(action) if action >= 0 else [],
+                              "win_probability": (value + 1.0) / 2.0, "seconds": time.perf_counter() - start})
 
 
-def make_pure_mcts(game, arg, seed=0, simulations=None, rollouts=1, **_):
+def make_pure_mcts(game, arg, seed=0, simulations=None, rollouts=1, time_limit=None, **_):
     """``mcts[:N]``: N simulations per move (1000 by default) with ``rollouts`` random playouts per leaf (the
-    game's own playout policy when it has one: ``game.playout_evaluator``)."""
+    game's own playout policy when it has one: ``game.playout_evaluator``); ``time_limit`` (seconds) searches that
+    long a move instead of N simulations."""
     try:
         n = int(arg) if arg else int(simulations or 1000)
     except ValueError:
@@ -155,5 +227,10 @@ def make_pure_mcts(game, arg, seed=0, simulations=None, rollouts=1, **_):
         evaluator, leaves = own(rollouts, seed=seed or 0), 8
     else:
         evaluator, leaves = RolloutEvaluator(game, rollouts=rollouts, seed=seed or 0), 1
-    config = MCTSConfig(simulations=n, dirichlet_epsilon=0.0, leaves_per_tree=leaves)
-    return MCTSAgent(game, evaluator, config, seed=seed, name=f"mcts:{n}")
+    # Uniform priors give every root move the same first-play urgency, and ties go to the lowest action: with
+    # AlphaZero's FPU reduction the search kept to the first moves it tried and never tried the last action
+    # (pass in Go, so it could not end a game it had won). UCB1's rule instead: every root move is tried once
+    # before any is tried twice (a first-play value far above any Q).
+    config = MCTSConfig(simulations=n, dirichlet_epsilon=0.0, leaves_per_tree=leaves, fpu_reduction_root=-1000.0)
+    return MCTSAgent(game, evaluator, config, seed=seed,
+                     name=f"mcts:{n}" if time_limit is None else f"mcts:{time_limit:g}s", time_limit=time_limit)

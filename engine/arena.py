@@ -6,11 +6,14 @@
     python -m engine.arena connect4 c4solver alphazero --games 20 --start 5554224333 --start 1233722555
     python -m engine.arena go mcts:2000 "gtp:/usr/games/gnugo --mode gtp --level 1 --chinese-rules" \
         --game-option size=9 --games 10 --final-score --save runs/vs-gnugo
+    python -m engine.arena chess mcts-material:800 "uci:/usr/games/stockfish;Skill Level=0" --games 20 --save runs/sf
 
 Players are agent specs (``agents.make``): ``random``, ``minimax``, ``mcts:N`` (pure MCTS, N rollout
 simulations per move), ``alphazero[:CHECKPOINT]`` (the shipped checkpoint of the game by default), and for Go
-and chess external programs (``gtp:COMMAND``, ``uci:COMMAND``). With two players they play ``--games`` games;
-with more, every pair does (round robin). Games are saved in the game's record format with ``--save DIR``.
+and chess external programs (``gtp:COMMAND``, ``uci:COMMAND[;NAME=VALUE...]`` with UCI options and ``go``
+limits such as ``Skill Level=0`` or ``movetime=100``, see ``agents.uci_player``). With two players they play
+``--games`` games; with more, every pair does (round robin). Games are saved in the game's record format with
+``--save DIR``.
 ``--start POSITION`` (repeatable, in the game's notation) starts the games from set positions, each played
 twice with the colours swapped; deterministic players then meet in varied games, and the exact Connect Four
 player ``c4solver``, which has no opening book, skips the openings it would need hours to solve.
@@ -217,13 +220,16 @@ def main(argv=None):
             kwargs["simulations"] = args.simulations
         try:
             players[name] = agents_mod.make(spec, game, **kwargs)
-        except (ValueError, FileNotFoundError) as err:
+        except (ValueError, FileNotFoundError, AgentError) as err:
+            for agent in players.values():
+                agent.close()
             raise UserError(f"player {spec!r}: {err}") from None
     try:
         result = run_match(game, players, args.games, args.save, progress=not args.json, max_moves=args.max_moves,
                            starts=starts, final_score=args.final_score)
     except AgentError as err:
-        raise UserError(f"the match stopped: {err}") from None
+        raise UserError(f"the match stopped: {err} (games finished so far are saved)" if args.save
+                        else f"the match stopped: {err}") from None
     finally:
         for agent in players.values():
             agent.close()

@@ -76,7 +76,7 @@ def test_shipped_tictactoe_checkpoint_is_optimal_everywhere():
 
 def test_agent_reports_progress_reuses_subtrees_and_resigns():
     game = games.make("tictactoe")
-    agent = agents.make("alphazero", game, simulations=100, chunk=20, resign_threshold=-0.5)
+    agent = agents.make("alphazero", game, simulations=100, resign_threshold=-0.5)
     seen = []
     s = game.initial_state()
     d = agent.choose(s, progress=seen.append)

@@ -49,3 +49,42 @@ def test_bad_spec():
     g = games.make("tictactoe")
     with pytest.raises(ValueError, match="number of simulations"):
         agents.make("mcts:lots", g)
+
+
+def test_progress_reports_search_in_chunks_without_changing_it():
+    """With a progress callback the search runs in chunks and reports; the result is the one-call search's."""
+    g = games.make("connect4")
+    state = g.parse_position("44")
+    plain = agents.make("mcts:300", g, seed=4).choose(state)
+    reports = []
+    chunked = agents.make("mcts:300", g, seed=4)
+    decision = chunked.choose(state, progress=reports.append)
+    assert decision.action == plain.action and decision.value == pytest.approx(plain.value)
+    assert [(m.action, m.visits) for m in decision.top] == [(m.action, m.visits) for m in plain.top]
+    sims = [r["simulations"] for r in reports]
+    assert len(reports) > 1 and sims == sorted(sims) and sims[-1] == 300
+    last = reports[-1]
+    assert last["pvs"][0][0] == last["top"][0].action and last["tree_nodes"] == chunked.search.tree_size(0)
+    s = state
+    for a in decision.info["pv"]:  # the principal variation is a legal line from the root
+        assert g.legal_mask(s)[a]
+        s = g.apply(s, a)
+    assert decision.info["pv"][0] == decision.action and last["max_depth"] >= len(decision.info["pv"])
+
+
+def test_progress_returning_true_stops_the_search():
+    g = games.make("connect4")
+    agent = agents.make("mcts:100000", g, seed=1)
+    decision = agent.choose(g.initial_state(), progress=lambda r: r["simulations"] >= 50)
+    assert 50 <= decision.info["simulations"] < 1000 and g.legal_mask(g.initial_state())[decision.action]
+    agent.reset()
+    agent.max_tree_nodes = 80  # the tree cap ends a search too
+    reports = []
+    agent.choose(g.initial_state(), progress=reports.append)
+    assert agent.search.tree_size(0) <= 80 and reports[-1]["tree_full"]
+    agent.simulations = 25
+    agent.max_tree_nodes = None
+    agent.reset()
+    assert agent.choose(g.initial_state(), progress=lambda r: None).info["simulations"] == 25
+    with pytest.raises(ValueError, match=">= 1"):
+        agent.simulations = 0
