@@ -64,6 +64,11 @@ class TerminalScreen:
         self.console = Console(color_system=None, highlight=False) if plain else Console(highlight=False)
         self.live = self.console.is_terminal and not plain
         self.interactive = sys.stdin.isatty()
+        if self.interactive:
+            try:
+                import readline  # noqa: F401 - line editing and history for input()
+            except ImportError:  # pragma: no cover - not on every platform
+                pass
 
     def show(self, renderable) -> None:
         self.console.print(renderable, markup=False, highlight=False, soft_wrap=True)
@@ -241,8 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 break
             try:
                 session.handle(line)
-            except (UserError, ValueError, OSError, RuntimeError) as err:  # never lose the game to one bad step
+            except (UserError, ValueError, OSError) as err:
                 screen.error(str(err))
+            except Exception as err:  # noqa: BLE001 - a bug in one step must not lose the game
+                screen.error(f"unexpected {type(err).__name__}: {err}")
     except KeyboardInterrupt:
         print(flush=True)
         screen.say("interrupted: bye")

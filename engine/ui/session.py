@@ -392,7 +392,7 @@ class Session:
     # ------------------------------------------------------------------------------------------- summary
     def summary(self) -> dict:
         """The game as a dict (``--json``)."""
-        moves = [self.describe_move(s, a) for s, a in zip(self.states, self.actions)]
+        moves = [self.describe_move(s, a) for s, a in zip(self.states[:-1], self.actions, strict=True)]
         out = {"game": self.game.name, "you": self.view.side_name(self.person), "opponent": self.agent_name,
                "moves": moves, "over": self.over}
         if self.over:
