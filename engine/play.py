@@ -200,8 +200,11 @@ def agent_factory(args, screen: TerminalScreen):
         if args.time is not None and getattr(agent, "time_limit", None) != args.time:
             screen.say(f"note: {agent.name} does not take --time; it searches a fixed number of simulations",
                        "yellow")
-        screen.say(f"opponent: {agent.name}" + (f", {args.time:g} s a move" if args.time else
-                                                 f", {simulations:,} simulations a move"))
+        budget = ""
+        if getattr(agent, "search", None) is not None:  # a search player: say how long it thinks
+            limit = getattr(agent, "time_limit", None)
+            budget = f", {limit:g} s a move" if limit else f", {simulations:,} simulations a move"
+        screen.say(f"opponent: {agent.name}{budget}")
         return agent
 
     return make

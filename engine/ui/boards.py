@@ -63,13 +63,19 @@ class BoardView:
         return []
 
 
-def _cells_row(cells: list[tuple[str, str]], mark: int | None, base: str = "") -> Text:
-    """Cells separated by spaces; the separators around cell ``mark`` become brackets (Go's render)."""
+def _cells_row(cells: list[tuple[str, str]], mark: int | None, base: str = "", gap: int = 1) -> Text:
+    """One-character cells after separators ``gap`` wide; the separators around cell ``mark`` end in
+    brackets (``·(●)·``, as Go's ``render`` marks the last move)."""
     out = Text()
     n = len(cells)
     for i in range(n + 1):
-        sep = "(" if i == mark else (")" if mark is not None and i == mark + 1 else " ")
-        out.append(sep, (MARK + (" " + base if base else "")) if sep != " " else base)
+        if i == mark:
+            sep = " " * (gap - 1) + "("
+        elif mark is not None and i == mark + 1:
+            sep = ")" + " " * (gap - 1)
+        else:
+            sep = " " * gap
+        out.append(sep, (MARK + (" " + base if base else "")) if sep.strip() else base)
         if i < n:
             ch, style = cells[i]
             out.append(ch, (style + " " + base).strip())
@@ -127,26 +133,24 @@ class ConnectFourView(BoardView):
     def draw(self, state, last=None, before=None, flip=False):
         g = self.game
         w, h = g.width, g.height
-        wide = w > 9  # two-digit column numbers: two characters per cell
-        pad = 2 if wide else 1
+        gap = 2 if w > 9 else 1  # two-digit column numbers: wider separators
         last_cell = None
         if last is not None:  # the disc of the last move is the top one of its column
             last_cell = (int(last), int(g.heights(state)[int(last)]) - 1)
-        labels = Text(" " * 3 + _cells_row([(str(c + 1).rjust(pad), "") for c in range(w)], None).plain, COORD)
+        labels = Text("    " + "".join(str(c + 1).rjust(gap + 1) for c in range(w)), COORD)
         out = Text()
         out.append_text(labels)
-        inner = (pad + 1) * w + 1
+        inner = (gap + 1) * w + gap
         out.append("\n   ┌" + "─" * inner + "┐\n")
         for r in range(h - 1, -1, -1):
             cells = []
             for c in range(w):
                 v = int(state[c * h + r])
-                ch = "·" if v == 0 else STONES[v - 1]
-                cells.append((ch.rjust(pad), "grey42" if v == 0 else self.mark_style(v - 1)))
+                cells.append(("·", "grey42") if v == 0 else (STONES[v - 1], self.mark_style(v - 1)))
             mark = last_cell[0] if last_cell is not None and last_cell[1] == r else None
             out.append(f"{r + 1:>2} ", COORD)
             out.append("│")
-            out.append_text(_cells_row(cells, mark))
+            out.append_text(_cells_row(cells, mark, gap=gap))
             out.append("│")
             out.append(f" {r + 1}\n", COORD)
         out.append("   └" + "─" * inner + "┘\n")
@@ -174,9 +178,6 @@ class GoView(BoardView):
 
     def mark_style(self, player):
         return ("bold #000000", "bold #ffffff")[player]
-
-    def label(self, player):
-        return Text.assemble((self.mark(player), ("bold", "bold")[player]), " ", self.side_name(player))
 
     def extras(self, state, player, start=None):
         prisoners = self.game.captures(state)[player]
@@ -207,7 +208,7 @@ class GoView(BoardView):
                 mark = last % n
             out.append(f"{n - r:2d}", COORD)
             out.append_text(_cells_row(cells, mark, self.WOOD))
-            out.append(f"{n - r}\n", COORD)
+            out.append(f" {n - r}\n", COORD)
         out.append_text(letters)
         return out
 
