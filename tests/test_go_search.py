@@ -12,26 +12,7 @@ import agents
 import games
 from engine.arena import play_game
 from engine.mcts import BatchedMCTS, MCTSConfig, UniformEvaluator
-from games.go import rules
 from games.go.playout import PlayoutEvaluator
-
-
-def test_area_in_place_matches_the_flood_fill_and_restores_the_board():
-    rng = np.random.default_rng(5)
-    for size in (5, 9, 13):
-        g = games.make("go", size=size, komi=0.5)
-        for _ in range(40):
-            state = g.initial_state()
-            for _ in range(int(rng.integers(0, 3 * size * size))):
-                if g.is_terminal(state):
-                    break
-                legal = np.flatnonzero(g.legal_mask(state)[:-1])
-                if legal.size == 0:
-                    break
-                state = g.apply(state, int(rng.choice(legal)))
-            before = state.copy()
-            assert rules._area_in_place(g.params, state) == rules.area(g.params, state)
-            np.testing.assert_array_equal(state, before)
 
 
 def test_mcts_compiles_and_searches_go():

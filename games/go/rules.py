@@ -55,6 +55,7 @@ from numba import njit
 from ..base import ONGOING, Rules
 
 EMPTY, BLACK, WHITE = 0, 1, 2  # cell values; colour index c (0 black, 1 white) has stone c + 1
+_REACHED = 4  # an empty cell while ``area`` runs: 4 | the colours (1 Black, 2 White) its region reaches
 HISTORY = 8  # positions per colour in the planes (AlphaGo Zero)
 NUM_PLANES = 2 * HISTORY + 1
 
@@ -74,7 +75,6 @@ HEADER = 12
 P_HEADER = 18
 
 MIN_SIZE, MAX_SIZE = 5, 19
-_MARK = 4  # an empty point under ``_area_in_place`` (ORed with its reach bits BLACK | WHITE)
 
 _MASK64 = (1 << 64) - 1
 
@@ -499,11 +499,15 @@ def legal_mask(params, state, out):
 
 @njit(cache=True)
 def area(params, state):
-    """Tromp-Taylor area: (black, white) = stones plus the empty points that reach only that colour."""
+    """Tromp-Taylor area: (black, white) = stones plus the empty points that reach only that colour.
+
+    Allocates nothing, so the search kernels compiled without reference counting (``engine.mcts``) can end a
+    game: the empty cells of the board itself hold the colours their region reaches (``_REACHED`` plus bit 0
+    for Black, bit 1 for White) while the reach spreads by alternate forward and backward sweeps until no cell
+    changes, and are emptied again before returning (the state is left as it was). At the end of a game the
+    empty regions are small and two or three sweeps settle them."""
     nn = params[P_SIZE] * params[P_SIZE]
     board = state[params[P_BOARD]: params[P_BOARD] + nn]
-    seen = np.zeros(nn, dtype=np.bool_)
-    stack = np.empty(nn, dtype=np.int64)
     black = 0
     white = 0
     for p in range(nn):
@@ -512,32 +516,42 @@ def area(params, state):
             black += 1
         elif v == WHITE:
             white += 1
-        elif not seen[p]:
-            size = 0
-            reach = 0  # bit 0: touches black, bit 1: touches white
-            stack[0] = p
-            seen[p] = True
-            top = 1
-            while top > 0:
-                top -= 1
-                s = stack[top]
-                size += 1
-                for k in range(4):
-                    t = _neighbour(params, s, k)
-                    if t < 0:
-                        continue
-                    w = board[t]
-                    if w == EMPTY:
-                        if not seen[t]:
-                            seen[t] = True
-                            stack[top] = t
-                            top += 1
-                    else:
-                        reach |= w
-            if reach == BLACK:
-                black += size
-            elif reach == WHITE:
-                white += size
+    if black + white == nn:
+        return black, white
+    for p in range(nn):  # each empty cell starts with the colours of its own neighbours
+        if board[p] == EMPTY:
+            reach = 0
+            for k in range(4):
+                t = _neighbour(params, p, k)
+                if t >= 0 and board[t] < _REACHED:
+                    reach |= board[t]
+            board[p] = _REACHED | reach
+    changed = True
+    forward = True
+    while changed:
+        changed = False
+        for i in range(nn):
+            p = i if forward else nn - 1 - i
+            v = board[p]
+            if v < _REACHED or v == _REACHED | BLACK | WHITE:
+                continue
+            reach = v
+            for k in range(4):
+                t = _neighbour(params, p, k)
+                if t >= 0 and board[t] >= _REACHED:
+                    reach |= board[t]
+            if reach != v:
+                board[p] = reach
+                changed = True
+        forward = not forward
+    for p in range(nn):
+        v = board[p]
+        if v >= _REACHED:
+            if v == _REACHED | BLACK:
+                black += 1
+            elif v == _REACHED | WHITE:
+                white += 1
+            board[p] = EMPTY
     return black, white
 
 
@@ -549,57 +563,8 @@ def score2(params, state):
 
 
 @njit(cache=True)
-def _area_in_place(params, state):
-    """``area`` without allocating, for ``apply`` inside the search (compiled without Numba's reference
-    counting, where arrays cannot be created): the empty points of the board itself hold the reach bits
-    while sweeps alternating in direction spread them to a fixed point, then are emptied again. A few
-    sweeps settle the regions of a finished game; the state comes back unchanged."""
-    nn = params[P_SIZE] * params[P_SIZE]
-    o = params[P_BOARD]
-    black = 0
-    white = 0
-    for p in range(nn):
-        v = state[o + p]
-        if v == BLACK:
-            black += 1
-        elif v == WHITE:
-            white += 1
-        else:
-            state[o + p] = _MARK  # an empty point that reaches no colour yet
-    changed = True
-    forward = True
-    while changed:
-        changed = False
-        for i in range(nn):
-            p = i if forward else nn - 1 - i
-            v = state[o + p]
-            if v < _MARK:
-                continue
-            r = v
-            for k in range(4):
-                t = _neighbour(params, p, k)
-                if t >= 0:
-                    w = state[o + t]
-                    r |= w if w < _MARK else w & 3  # a stone's colour bit, or a neighbour's reach
-            if r != v:
-                state[o + p] = r
-                changed = True
-        forward = not forward
-    for p in range(nn):
-        v = state[o + p]
-        if v >= _MARK:
-            if v == _MARK | BLACK:
-                black += 1
-            elif v == _MARK | WHITE:
-                white += 1
-            state[o + p] = EMPTY
-    return black, white
-
-
-@njit(cache=True)
 def _finish(params, state):
-    black, white = _area_in_place(params, state)
-    s = 2 * (black - white) - params[P_KOMI2]
+    s = score2(params, state)
     state[H_SCORE2] = s
     state[H_OUTCOME] = 1 if s > 0 else (-1 if s < 0 else 0)
 
