@@ -616,7 +616,7 @@ def build_player_factory(game, checkpoint: Path | None, seed: int, notice):
     if "alphazero" in agents_mod.agent_kinds():
         try:
             shipped = agents_mod.make("alphazero", game, seed=seed)
-        except (ValueError, FileNotFoundError, OSError) as err:
+        except (ValueError, FileNotFoundError, OSError, UserError) as err:  # nets.CheckpointError is a UserError
             reason = f"no shipped checkpoint for {game.name} ({err})"
         else:
             def make_shipped(values, _agent=[shipped]):  # noqa: B006 - the first build reuses the loaded agent

@@ -19,7 +19,7 @@ from nets import CheckpointError
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parent.parent
-TTT_SIMULATIONS = 200
+TTT_SIMULATIONS = 800
 
 
 def reachable_positions(game) -> list[np.ndarray]:
