@@ -67,7 +67,7 @@ def play_by_hints(t: Terminal, prompt: str, limit: int = 60) -> int:
 def test_tictactoe_whole_game_in_a_terminal(tmp_path):
     prompt = re.escape("your move (● X)> ")
     with Terminal(["tictactoe", "--simulations", "300", "--seed", "4"]) as t:
-        t.expect("opponent: mcts:300", FIRST_START)
+        t.expect("opponent: alphazero, 300 simulations a move", FIRST_START)  # the shipped network
         t.expect(prompt, FIRST_START)
         for bad, why in [("hello", "'hello' is not a tic-tac-toe square"), ("d4", "'d4' is not a tic-tac-toe square"),
                          ("c0", "'c0' is not a tic-tac-toe square")]:
@@ -75,7 +75,7 @@ def test_tictactoe_whole_game_in_a_terminal(tmp_path):
             t.expect("✗ " + re.escape(why))
             t.expect(prompt)
         t.send("b2")
-        reply = t.expect(r"mcts:300 plays ([a-c][1-3]): win \d+% for O").group(1)
+        reply = t.expect(r"alphazero plays ([a-c][1-3]): win \d+% for O").group(1)
         t.expect(r"top moves \(visits, win chance\): [a-c][1-3] \d+ \(\d+%\)")
         t.expect(prompt)
         t.send("b2")
@@ -114,7 +114,7 @@ def test_connect_four_whole_game_in_a_terminal(tmp_path):
     prompt = re.escape("your move (● X)> ")
     position = tmp_path / "start.txt"
     position.write_text("444444\n")  # column 4 full, nobody has four
-    with Terminal(["connect4", "--level", "beginner", "--seed", "2"]) as t:
+    with Terminal(["connect4", "--player", "mcts", "--level", "beginner", "--seed", "2"]) as t:
         t.expect("opponent: mcts:50, 50 simulations a move", FIRST_START)
         t.expect(prompt, FIRST_START)
         for bad, why in [("8", "'8' is not a column (write a number from 1 to 7)"), ("0", "'0' is not a column"),
