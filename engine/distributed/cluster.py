@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 
 from ..cli import UserError
 from .config import RaySection
@@ -63,4 +64,26 @@ def setup_actor_process(num_cpus: float) -> str:
     torch.set_num_threads(threads)
     import ray
 
-    return "cuda" if ray.get_gpu_ids() and torch.cuda.is_available() else "cpu"
+    gpus = ray.get_gpu_ids() if ray.is_initialized() else []
+    return "cuda" if gpus and torch.cuda.is_available() else "cpu"
+
+
+def await_restart(actor, timeout: float = 300.0, poll: float = 0.5) -> None:
+    """Wait until Ray has restarted a dead actor and it answers a call; ``UserError`` if it never does.
+
+    A call to an actor that is being restarted fails at once with ``ActorUnavailableError`` (calls are not
+    retried by Ray here), so the driver asks again until the new process answers.
+    """
+    import ray
+    from ray.exceptions import GetTimeoutError, RayActorError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ray.get(actor.pid.remote(), timeout=max(poll, deadline - time.monotonic()))
+            return
+        except (RayActorError, GetTimeoutError) as err:
+            if time.monotonic() > deadline:
+                raise UserError(f"ray: an actor did not come back within {timeout:.0f} s after it died "
+                                f"({type(err).__name__}; raise ray.max_restarts?)") from None
+            time.sleep(poll)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cli import UserError
-from .cluster import actor_options, connect, setup_actor_process
+from .cluster import actor_options, await_restart, connect, setup_actor_process
 from .config import RaySection
 
 
@@ -132,10 +132,11 @@ class RaySelfPlay:
             done, _ = ray.wait(list(inflight), num_returns=1)
             for ref in done:
                 index, chunk = inflight.pop(ref)
-                idle.append(index)  # a dead actor's handle queues calls until Ray has restarted it
                 try:
                     chunk_id, batch = ray.get(ref)
                 except RayActorError as err:
+                    await_restart(self.actors[index])  # the other actors' chunks keep running meanwhile
+                    idle.append(index)
                     failures[chunk.id] = failures.get(chunk.id, 0) + 1
                     if failures[chunk.id] > self.section.max_chunk_retries:
                         raise UserError(f"ray: self-play chunk {chunk.id} lost {failures[chunk.id]} times to dead "
@@ -146,6 +147,7 @@ class RaySelfPlay:
                         self.console.print(f"ray: actor {index} died during chunk {chunk.id}; chunk sent again",
                                            highlight=False)
                     continue
+                idle.append(index)
                 if chunk_id in results:  # cannot happen with one dispatch per chunk; never count a chunk twice
                     continue
                 results[chunk_id] = batch
