@@ -101,3 +101,25 @@ def test_apex_cartpole_learns_survives_a_killed_actor_and_resumes(local_ray, tmp
     assert summary["steps"] >= 6000
     # uniformly random play averages about 22 on CartPole; learnt play holds the pole far longer
     assert summary["best_eval_return"] >= 100, summary["evaluations"]
+
+
+def test_atari_actor_sends_single_frames_and_prioritises_stacked_transitions():
+    """Atari (Pong, Nature preset): blocks carry 84x84 frames, the learner's replay rebuilds 4-frame stacks."""
+    pytest.importorskip("ale_py")
+    cfg = load_config(DQNConfig, "configs/dqn_atari.yaml", ["env.id=ALE/Pong-v5", "env.num_envs=2", "train.n_step=3",
+                                                             "ray.actors=2"])
+    actor = ApexActor(to_dict(cfg), actor_id=0, epsilons=[0.4, 0.1], seed=2)
+    weights = ({k: v.numpy() for k, v in actor.agent.online.state_dict().items()},
+               {k: v.numpy() for k, v in actor.agent.target.state_dict().items()})
+    block = actor.rollout(0, weights, 12)
+    assert block["frames"].shape == (12, 2, 84, 84) and block["frames"].dtype == np.uint8
+    assert len(block["priorities"]) == 2 * (12 - 3)  # every step whose 3-step walk is complete, per env
+    replay = ReplayBuffer(4000, (84, 84), num_streams=4, stack=4, n_step=3, prioritized=True)
+    replay.add_streams(np.tile([0, 1], 12), block["frames"].reshape(24, -1), block["actions"].reshape(-1),
+                       block["rewards"].reshape(-1), block["terminals"].reshape(-1), block["firsts"].reshape(-1),
+                       block["lasts"].reshape(-1))
+    idx = [replay.newest_slot(int(s), int(b)) for s, b in zip(block["ready_streams"], block["ready_back"],
+                                                              strict=True)]
+    batch = replay.transitions(idx)
+    assert batch.obs.shape == (18, 4, 84, 84)
+    assert np.allclose(actor.agent.priorities(batch), block["priorities"], rtol=1e-4, atol=1e-6)

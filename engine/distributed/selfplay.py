@@ -72,9 +72,10 @@ class SelfPlayActor:
         if version != self.version:
             self.worker.set_weights({k: np.array(v) for k, v in weights.items()})  # writable copies
             self.version = version
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         batch = self.worker.play(chunk.games, chunk.seed)
         batch.stats["actor_wall_seconds"] = time.perf_counter() - t0
+        batch.stats["actor_cpu_seconds"] = time.process_time() - c0
         return chunk.id, batch
 
 
