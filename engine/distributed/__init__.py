@@ -12,9 +12,17 @@ Ray is the distributed engine (actors, the object store, restarts); this package
 Importing this package does not import Ray; the modules that need it import it when used.
 """
 
-from .cluster import actor_options, connect, setup_actor_process
+from .cluster import actor_options, await_restart, connect, setup_actor_process
 from .config import RaySection
 from .selfplay import Chunk, RaySelfPlay, SelfPlayActor, make_chunks
 
-__all__ = ["Chunk", "RaySection", "RaySelfPlay", "SelfPlayActor", "actor_options", "connect", "make_chunks",
-           "setup_actor_process"]
+__all__ = ["ApexActor", "ApexTrainer", "Chunk", "RaySection", "RaySelfPlay", "SelfPlayActor", "actor_epsilons",
+           "actor_options", "await_restart", "connect", "make_chunks", "setup_actor_process"]
+
+
+def __getattr__(name):  # Ape-X pulls in torch and agents.dqn (which imports this package): load it on first use
+    if name in ("ApexActor", "ApexTrainer", "actor_epsilons"):
+        from . import apex
+
+        return getattr(apex, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
