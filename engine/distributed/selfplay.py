@@ -102,6 +102,7 @@ class RaySelfPlay:
         self.on_dispatch: Callable | None = None
         self.last_chunks: list[int] = []
         self.resubmitted = 0
+        self.pids()  # wait until every actor is up: a failing start shows here, not in the first iteration
 
     def pids(self) -> list[int]:
         import ray
