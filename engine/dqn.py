@@ -5,11 +5,15 @@
     python -m engine.dqn --env ALE/Breakout-v5 --config configs/rainbow_atari.yaml env.preset=machado
     python -m engine.dqn --resume runs/ALE_Pong-v5__dqn__0__20250101-120000
     python -m engine.dqn eval --checkpoint runs/.../checkpoint.pt --episodes 30
+    python -m engine.dqn --env CartPole-v1 --ray ray.actors=4            # Ape-X: actors on Ray, one learner
+    python -m engine.dqn --env ALE/Pong-v5 --ray --address auto ray.actors=32 train.total_steps=20000000
 
 Without ``--config`` an Atari id uses ``configs/dqn_atari.yaml`` and anything else ``configs/dqn_cartpole.yaml``.
 ``key=value`` arguments override the configuration (``train.double=true``); an unknown key is an error that
 lists the valid ones. With ``--json`` the last line of stdout is the run summary (env, steps, final and best
-evaluation return, wall time, steps/s). Ctrl-C saves a checkpoint, then stops.
+evaluation return, wall time, steps/s). Ctrl-C saves a checkpoint, then stops. With ``--ray`` the environments
+run in ``ray.actors`` Ray actors with Ape-X's per-actor epsilons and send prioritised transitions to the learner
+here (engine/distributed/apex.py); ``--resume RUN --ray`` continues such a run.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN", help="continue the run in this folder (or from its checkpoint.pt)")
     p.add_argument("--run-dir", help="write the run here instead of runs/{env}__{exp}__{seed}__{time}")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--ray", action="store_true", help="Ape-X: act in Ray actors (see the ray.* keys)")
+    p.add_argument("--address", default=None,
+                   help="with --ray: join this Ray cluster ('auto' or host:port; default: ray.address or a local Ray)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="configuration overrides (train.lr=1e-4)")
     add_common_args(p)
     return p
@@ -84,6 +91,10 @@ def train_main(argv) -> int:
     bad = [o for o in args.overrides if "=" not in o]
     if bad:
         raise UserError(f"unexpected argument {bad[0]!r}: overrides are written key=value (train.lr=1e-4)")
+    if args.address is not None:
+        if not args.ray:
+            raise UserError("--address needs --ray")
+        args.overrides.append(f"ray.address={args.address}")
     if args.resume:
         run_dir = _resolve_run(args.resume)
         if args.config:
@@ -111,6 +122,9 @@ def train_main(argv) -> int:
 
     torch.set_num_threads(cfg.run.threads)
     from agents.dqn.trainer import Trainer, run_name
+
+    if args.ray:
+        from .distributed.apex import ApexTrainer as Trainer  # noqa: N814 - the same interface
 
     _check_env(cfg.env.id)
     if run_dir is None:

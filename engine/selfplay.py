@@ -5,12 +5,16 @@
     python -m engine.selfplay --config configs/connect4.yaml mcts.simulations=64 run.iterations=40
     python -m engine.selfplay --resume runs/connect4-20250101-120000   # continue exactly where it stopped
     python -m engine.selfplay --resume RUN_DIR run.iterations=60       # ... and go on for longer
+    python -m engine.selfplay --config configs/connect4.yaml --ray ray.actors=8        # self-play on Ray actors
+    python -m engine.selfplay --config configs/connect4.yaml --ray --address auto      # ... on a running cluster
 
 With no arguments it runs the embedded default (the content of configs/connect4.yaml): Connect Four in one
 process on the CPU, a 4-block x 32-channel ResNet, Gumbel AlphaZero with 48 simulations per move, 192 games per
 iteration played 64 at a time, 12 iterations, each followed by games against the previous network, the random
 player and pure MCTS with 1,000 rollouts; it writes runs/connect4-<time>/ (see engine/alphazero/run.py).
 Ctrl-C stops after saving; --resume continues exactly (model, optimizer, replay, counters, random states).
+With --ray the games of each iteration are played by ``ray.actors`` Ray actors (engine/distributed/selfplay.py)
+while the learner, replay, arena and run folder stay in this process; --resume works with or without --ray.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ def main(argv=None):
     p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR", help="continue the run in this folder")
     p.add_argument("--out", type=Path, default=None, metavar="RUN_DIR", help="run folder (default runs/<game>-<time>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (summary lines only)")
+    p.add_argument("--ray", action="store_true", help="play the self-play games on Ray actors (see ray.* keys)")
+    p.add_argument("--address", default=None,
+                   help="with --ray: join this Ray cluster ('auto' or host:port; default: ray.address or a local Ray)")
     add_common_args(p)
     args = p.parse_args(argv)
     from .cli import pin_threads
@@ -43,6 +50,10 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _terminate)
     from .alphazero import SelfPlayRun, make_config
 
+    if args.address is not None:
+        if not args.ray:
+            raise UserError("--address needs --ray")
+        args.overrides.append(f"ray.address={args.address}")
     if args.resume is not None:
         if args.config is not None:
             raise UserError("--resume takes the run's own config.yaml; give changes as key=value overrides")
@@ -50,6 +61,8 @@ def main(argv=None):
     else:
         cfg = make_config(args.config, args.overrides)
         run = SelfPlayRun.create(cfg, seed=args.seed, folder=args.out, progress=not args.no_progress)
+    if args.ray:
+        run.use_ray()
     result = run.run()
     emit(result, args.json, "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 130 if result["stopped"] == "interrupted" else 0

@@ -176,6 +176,15 @@ class DQNAgent:
         self.updates += 1
         return {"loss": loss.item(), "q_mean": q_mean, "grad_norm": grad_norm}, priorities
 
+    @torch.no_grad()
+    def priorities(self, batch: Batch) -> np.ndarray:
+        """Priorities of transitions without learning from them: ``|TD error|`` (C51: the cross-entropy) under
+        the current online and target networks; Ape-X actors send these with their transitions."""
+        if self.recurrent:
+            raise ValueError("priorities of single transitions need a feed-forward Q-network (net.recurrent is on)")
+        _, priorities, _ = (self._c51_loss if self.distributional else self._dqn_loss)(batch)
+        return priorities
+
     def _tensors(self, batch: Batch):
         dev = self.device
         obs = self._as_input(batch.obs, 1)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from engine.config import ConfigError
+from engine.distributed.config import RaySection
 
 
 @dataclass
@@ -134,6 +135,8 @@ class DQNConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    ray: RaySection = field(default_factory=RaySection)
+    """Ape-X on Ray (``python -m engine.dqn --ray``): actors, resources, rollout length, weight broadcasts."""
 
     def validate(self) -> None:
         t, n = self.train, self.net

@@ -189,18 +189,20 @@ def _sample_prioritized(sum_tree, uniforms, out, probs):
 
 
 @njit(cache=True)
-def _add(frames, actions, rewards, first, last, terminal, pos, count, cap, new_frames, new_actions, new_rewards,
-         new_first, new_last, new_terminal, stack, n_step, sum_tree, min_tree, max_priority, prioritized):
-    for s in range(new_frames.shape[0]):
+def _add(frames, actions, rewards, first, last, terminal, pos, count, cap, streams, new_frames, new_actions,
+         new_rewards, new_first, new_last, new_terminal, stack, n_step, sum_tree, min_tree, max_priority,
+         prioritized):
+    for k in range(new_frames.shape[0]):  # item k goes to stream streams[k] (in order: a stream may repeat)
+        s = streams[k]
         base = s * cap
         i = pos[s]
         g = base + i
-        frames[g] = new_frames[s]
-        actions[g] = new_actions[s]
-        rewards[g] = new_rewards[s]
-        first[g] = new_first[s]
-        last[g] = new_last[s]
-        terminal[g] = new_terminal[s]
+        frames[g] = new_frames[k]
+        actions[g] = new_actions[k]
+        rewards[g] = new_rewards[k]
+        first[g] = new_first[k]
+        last[g] = new_last[k]
+        terminal[g] = new_terminal[k]
         pos[s] = (i + 1) % cap
         if count[s] < cap:
             count[s] += 1
@@ -339,13 +341,25 @@ class ReplayBuffer:
     # -- writing ------------------------------------------------------------------------------------------------
 
     def add(self, frames, actions, rewards, terminals, firsts, lasts) -> None:
-        frames = np.asarray(frames, dtype=self.frame_dtype).reshape(self.num_streams, -1)
-        s = self.num_streams
+        self.add_streams(np.arange(self.num_streams), frames, actions, rewards, terminals, firsts, lasts)
+
+    def add_streams(self, streams, frames, actions, rewards, terminals, firsts, lasts) -> None:
+        """Append slot k to stream ``streams[k]``, in order (a stream may appear several times: a block of
+        steps written time-major, as an Ape-X actor sends them for its own streams)."""
+        streams = np.asarray(streams, np.int64).reshape(-1)
+        k = streams.shape[0]
+        if k and (streams.min() < 0 or streams.max() >= self.num_streams):
+            raise ValueError(f"stream ids must be in [0, {self.num_streams}), got {streams.min()}..{streams.max()}")
+        frames = np.asarray(frames, dtype=self.frame_dtype).reshape(k, -1)
         _add(self.frames, self.actions, self.rewards, self.first, self.last, self.terminal, self.pos, self.count,
-             self.stream_capacity, frames, np.asarray(actions, np.int64).reshape(s),
-             np.asarray(rewards, np.float32).reshape(s), np.asarray(firsts, np.bool_).reshape(s),
-             np.asarray(lasts, np.bool_).reshape(s), np.asarray(terminals, np.bool_).reshape(s),
+             self.stream_capacity, streams, frames, np.asarray(actions, np.int64).reshape(k),
+             np.asarray(rewards, np.float32).reshape(k), np.asarray(firsts, np.bool_).reshape(k),
+             np.asarray(lasts, np.bool_).reshape(k), np.asarray(terminals, np.bool_).reshape(k),
              self.stack, self.n_step, self.sum_tree, self.min_tree, self.max_priority, self.prioritized)
+
+    def newest_slot(self, stream: int, back: int = 0) -> int:
+        """Global index of the slot written ``back`` slots before the newest one of ``stream``."""
+        return int(stream * self.stream_capacity + (self.pos[stream] - 1 - back) % self.stream_capacity)
 
     def __len__(self) -> int:
         return int(self.count.sum())
@@ -403,6 +417,14 @@ class ReplayBuffer:
 
     def sample(self, batch_size: int, beta: float = 0.4) -> Batch:
         idx, weights = self._draw(batch_size, beta)
+        return self.transitions(idx, weights)
+
+    def transitions(self, indices, weights=None) -> Batch:
+        """The transitions starting at the given global slots (each must be a valid start); ``weights`` default
+        to ones. Ape-X actors use it to compute initial priorities of their own transitions."""
+        idx = np.asarray(indices, np.int64).reshape(-1)
+        batch_size = idx.shape[0]
+        weights = np.ones(batch_size, np.float32) if weights is None else weights
         obs, next_obs = self._allocate(batch_size), self._allocate(batch_size)
         act = np.empty(batch_size, dtype=np.int64)
         ret = np.empty(batch_size, dtype=np.float32)

@@ -168,7 +168,7 @@ class Trainer:
         self.eval_env = None
         t = cfg.train
         self.replay = ReplayBuffer(t.buffer_size, self.env.frame_shape, frame_dtype=self.env.obs_dtype,
-                                   num_streams=cfg.env.num_envs, stack=self.env.frame_stack, n_step=t.n_step,
+                                   num_streams=self._replay_streams(), stack=self.env.frame_stack, n_step=t.n_step,
                                    gamma=t.gamma, prioritized=t.prioritized, alpha=t.alpha,
                                    priority_eps=t.priority_eps, reward_clip=t.reward_clip, seed=self.seed + 1)
         self.agent = DQNAgent(cfg, self.env.obs_shape, self.env.num_actions, self.device)
@@ -191,6 +191,10 @@ class Trainer:
             if self.preset is not None:
                 atomic_write_text(self.run_dir / "preset.txt", f"{self.preset.name}: {self.preset.describe()}\n")
         self.logs = _Logs(self.run_dir, cfg.run.tensorboard, resume)
+
+    def _replay_streams(self) -> int:
+        """Streams of the replay: one per environment that writes to it."""
+        return self.cfg.env.num_envs
 
     # -- schedules --------------------------------------------------------------------------------------------------
 

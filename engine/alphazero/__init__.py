@@ -10,19 +10,20 @@ The pieces are separate so that a distributed runner can hold them as actors:
   ``save(path)`` / ``ReplayBuffer.load(path)``;
 * ``Learner(net, cfg.train, device)``: ``train(replay, steps, rng, game)``, ``train_batch(...)``;
 * ``play_match`` with ``SearchPlayer`` / ``RandomPlayer`` / ``mcts_baseline`` for the evaluation games;
-* ``SelfPlayRun``: the loop, the run folder, resume.
+* ``SelfPlayRun``: the loop, the run folder, resume; it takes each iteration's games from a game source
+  (``LocalGames``: its own worker; ``run.use_ray()``: ``engine.distributed.RaySelfPlay`` on Ray actors).
 """
 
 from .config import DEFAULT, SelfPlayConfig, make_config
 from .evaluation import BatchedPlayer, RandomPlayer, SearchPlayer, mcts_baseline, play_match, random_openings, score_of
 from .learner import Learner, learning_rate
 from .replay import ReplayBuffer, ReplayError
-from .run import SelfPlayRun, derived_seed
+from .run import LocalGames, SelfPlayRun, derived_seed
 from .worker import GameSummary, SelfPlayBatch, SelfPlayWorker, TimedEvaluator, build_net, temperature_choice
 
 __all__ = [
     "DEFAULT", "SelfPlayConfig", "make_config",
     "BatchedPlayer", "RandomPlayer", "SearchPlayer", "mcts_baseline", "play_match", "random_openings", "score_of",
-    "Learner", "learning_rate", "ReplayBuffer", "ReplayError", "SelfPlayRun", "derived_seed",
+    "Learner", "learning_rate", "LocalGames", "ReplayBuffer", "ReplayError", "SelfPlayRun", "derived_seed",
     "GameSummary", "SelfPlayBatch", "SelfPlayWorker", "TimedEvaluator", "build_net", "temperature_choice",
 ]

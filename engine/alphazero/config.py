@@ -8,6 +8,7 @@
     train:    optimizer, learning-rate schedule, losses, replay ratio
     eval:     the arena after each iteration (previous net, random, pure MCTS), gating
     run:      iterations, device, threads, run folder, logs
+    ray:      actors and resources of a distributed run (``--ray``; ``engine.distributed``)
 
 ``DEFAULT`` is the embedded default of ``python -m engine.selfplay`` (no arguments): it is exactly the content of
 ``configs/connect4.yaml`` (a test checks this).
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from nets import PolicyValueConfig
 
 from ..config import ConfigError, from_dict, load_config, to_dict
+from ..distributed.config import RaySection
 from ..mcts import MCTSConfig
 
 
@@ -197,6 +199,7 @@ class SelfPlayConfig:
     train: TrainSection = field(default_factory=TrainSection)
     eval: EvalSection = field(default_factory=EvalSection)
     run: RunSection = field(default_factory=RunSection)
+    ray: RaySection = field(default_factory=RaySection)
 
     def validate(self) -> None:
         if self.train.value_loss == "wdl" and not self.net.wdl:

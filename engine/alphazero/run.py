@@ -82,6 +82,24 @@ def deferred_interrupt():
             raise KeyboardInterrupt
 
 
+class LocalGames:
+    """The single-process game source: the run's own worker plays all of an iteration's games.
+
+    A game source has ``play(weights, version, num_games, seed, progress) -> SelfPlayBatch`` (``version``
+    names the weights: the iteration whose network plays) and ``close()``.
+    """
+
+    def __init__(self, worker: SelfPlayWorker):
+        self.worker = worker
+
+    def play(self, weights: dict, version, num_games: int, seed: int, progress=None):
+        self.worker.set_weights(weights)
+        return self.worker.play(num_games, seed, progress=progress)
+
+    def close(self) -> None:
+        pass
+
+
 class SelfPlayRun:
     """An AlphaZero training run in a folder. Build with ``SelfPlayRun.create(cfg, seed)`` or
     ``SelfPlayRun.resume(folder)``; ``run()`` trains until ``run.iterations`` and returns the final summary."""
@@ -104,6 +122,7 @@ class SelfPlayRun:
         self.net = build_net(self.game, cfg)
         self.learner = Learner(self.net, cfg.train, self.device)
         self.worker = SelfPlayWorker(self.game, cfg, net=build_net(self.game, cfg), device=self.device)
+        self.games = LocalGames(self.worker)  # what plays each iteration's games (``use_ray``: Ray actors)
         self.replay = ReplayBuffer(cfg.replay.window, self.game.plane_shape, self.game.num_actions)
         self.iteration = 0
         self.counters = {"games": 0, "positions": 0, "train_steps": 0, "seconds": 0.0, "selfplay_seconds": 0.0}
@@ -162,6 +181,13 @@ class SelfPlayRun:
         run.replay, _ = ReplayBuffer.load(replay_path, cfg.replay.window)
         return run
 
+    def use_ray(self, section=None):
+        """Play the self-play games on Ray actors (``engine.distributed.RaySelfPlay``); the rest is unchanged."""
+        from ..distributed.selfplay import RaySelfPlay
+
+        self.games = RaySelfPlay(self.cfg, section, console=self.console)
+        return self.games
+
     # ------------------------------------------------------------------------------------------- helpers
     def _net_path(self, iteration: int) -> Path:
         return self.folder / "checkpoints" / f"iter-{iteration:04d}.pt"
@@ -202,15 +228,13 @@ class SelfPlayRun:
         t0 = time.perf_counter()
         seed_everything(derived_seed(self.seed, i, "iteration"))
         # --- self-play
-        source = self.best_iteration if cfg.eval.gating else None
-        if source is None or source == self.iteration:
-            self.worker.set_weights(self.net.state_dict())
-        else:
-            self.worker.set_weights(read_checkpoint(self._net_path(source)).model)
+        source = self.best_iteration if cfg.eval.gating else self.iteration
+        weights = self.net.state_dict() if source == self.iteration else read_checkpoint(self._net_path(source)).model
         with self._progress() as bar:
             task = bar.add_task(f"iteration {i}: self-play", total=cfg.selfplay.games_per_iteration)
-            batch = self.worker.play(cfg.selfplay.games_per_iteration, derived_seed(self.seed, i, "selfplay"),
-                                     progress=lambda g, p: bar.update(task, completed=g))
+            batch = self.games.play(weights, source, cfg.selfplay.games_per_iteration,
+                                    derived_seed(self.seed, i, "selfplay"),
+                                    progress=lambda g, p: bar.update(task, completed=g))
         sp = batch.stats
         self.replay.add_batch(batch)
         # --- training
@@ -255,6 +279,8 @@ class SelfPlayRun:
             "selfplay_seconds": sp["seconds"], "train_seconds": tr["seconds"],
             "eval_seconds": ev.get("seconds", ""), "iteration_seconds": seconds,
         }
+        if "chunks" in sp:  # a distributed source: its chunks and the ones played again after an actor died
+            row["chunks"], row["resubmitted_chunks"] = sp["chunks"], sp["resubmitted_chunks"]
         for key in ("elo", "elo_ci95", "score_previous", "score_random", "score_mcts", "score_best",
                     "elo_mcts", "gate"):
             row[key] = ev.get(key, "")
@@ -409,6 +435,7 @@ class SelfPlayRun:
             self.console.print(f"interrupted: {self.folder} holds iteration {self.iteration}; continue with "
                                f"python -m engine.selfplay --resume {self.folder}", highlight=False)
         finally:
+            self.games.close()
             if self._writer is not None:
                 self._writer.close()
         last = self.metrics[-1] if self.metrics else {}

@@ -12,6 +12,14 @@ batch of ``--batch`` positions (the target is >= 90%). The last games of a run l
 ``--games`` well above ``--batch`` keeps that tail small. Repeats alternate self-play and the raw measurement;
 the best of each is kept (per CPU-second, which is steadier than wall-clock time on a shared machine; both are
 reported).
+
+With ``--ray`` the same games are also played by Ray actors (``engine.distributed.RaySelfPlay``, one CPU each),
+for every count in ``ray.actors=1,2,4``: positions/s per count next to the single-process figure, the scaling
+efficiency ``throughput(N) / (N x throughput(1))`` (target >= 0.8 with one actor per free core) and positions
+per actor CPU-second (steady on a shared machine: it falls only when actors slow each other down, e.g. by
+memory bandwidth, not when other jobs take the cores).
+
+    python -m engine.bench selfplay --game connect4 --games 256 --ray ray.actors=1,2
 """
 
 from __future__ import annotations
@@ -34,9 +42,23 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=None, help="games at once (default: selfplay.parallel_games)")
     p.add_argument("--simulations", type=int, default=None, help="simulations per move (default: the config's)")
     p.add_argument("--repeats", type=int, default=3, help="repeats (the best is reported)")
+    p.add_argument("--ray", action="store_true", help="also measure Ray actors (counts from ray.actors=1,2,...)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
     args = p.parse_args(argv)
     setup(args)
+    actor_counts = []
+    for item in list(args.overrides):
+        if item.startswith("ray.actors="):
+            try:
+                actor_counts = [int(x) for x in item.split("=", 1)[1].split(",") if x.strip()]
+            except ValueError:
+                raise UserError(f"{item}: ray.actors takes a count or a comma-separated list (ray.actors=1,2)") \
+                    from None
+            if not actor_counts or min(actor_counts) < 1:
+                raise UserError(f"{item}: actor counts must be >= 1")
+            args.overrides.remove(item)
+    if args.ray and not actor_counts:
+        actor_counts = [1, 2]
     import torch
 
     from ..alphazero import SelfPlayWorker, make_config
@@ -96,9 +118,48 @@ def main(argv=None):
         "selfplay_vs_raw": round((s["evaluations"] / cpu) / best_raw[1], 3),
         "selfplay_vs_raw_wall": round((s["evaluations"] / wall) / best_raw[0], 3),
     }
-    text = "\n".join(f"{k}: {v}" for k, v in result.items())
+    if args.ray:
+        result["ray"] = _ray_scaling(cfg, worker, actor_counts, args, result["positions_per_second"])
+    text = "\n".join(f"{k}: {v}" for k, v in result.items() if k != "ray")
+    for row in result.get("ray", []):
+        text += (f"\nray {row['actors']} actor(s): {row['positions_per_second']} positions/s "
+                 f"({row['vs_single_process']}x single process, scaling {row['scaling_efficiency']}), "
+                 f"{row['positions_per_actor_cpu_second']} positions per actor CPU-second")
     finish(NAME, args, result, None if args.json else text)
     return 0
+
+
+def _ray_scaling(cfg, worker, counts: list[int], args, single: float) -> list[dict]:
+    """Positions/s of ``RaySelfPlay`` with each actor count (best of ``args.repeats``), same games as above."""
+    import dataclasses
+
+    from ..distributed import RaySelfPlay, connect
+
+    section = dataclasses.replace(cfg.ray, actors=max(counts))
+    connect(dataclasses.replace(section, local_cpus=section.local_cpus or
+                                max(1, int(max(counts) * section.num_cpus))))
+    weights = worker.net.state_dict()
+    rows, one = [], None
+    for n in counts:
+        source = RaySelfPlay(cfg, dataclasses.replace(section, actors=n))
+        source.play(weights, 0, n * source.chunk_games, seed=args.seed)  # warm-up: start, compile, first calls
+        best = None
+        for r in range(args.repeats):
+            w0 = time.perf_counter()
+            batch = source.play(weights, 0, args.games, seed=args.seed + r)
+            wall = time.perf_counter() - w0
+            if best is None or wall < best[0]:
+                best = (wall, batch.stats)
+        source.close()
+        wall, s = best
+        rate = s["moves"] / wall
+        one = rate if n == counts[0] and counts[0] == 1 else one
+        rows.append({"actors": n, "positions_per_second": round(rate, 1), "games": s["games"],
+                     "chunks": s["chunks"], "wall_seconds": round(wall, 2),
+                     "vs_single_process": round(rate / single, 3) if single else None,
+                     "scaling_efficiency": round(rate / (n * one), 3) if one else None,
+                     "positions_per_actor_cpu_second": round(s["moves"] / max(s["actor_cpu_seconds"], 1e-9), 1)})
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,0 +1,181 @@
+"""Distributed AlphaZero self-play on Ray: N actors, each a ``SelfPlayWorker`` with a CPU copy of the network.
+
+The single-process loop (``engine.alphazero.run.SelfPlayRun``) asks a *game source* for each iteration's games;
+``RaySelfPlay`` is the source that spreads them over actors, everything else (learner in the driver, replay,
+arena, Elo, checkpoints, run folder) is the same code. Like the actor/learner split of Ape-X and IMPALA
+(Horgan et al. 2018, Espeholt et al. 2018), but synchronous per iteration as AlphaZero's own pipeline is
+when its self-play uses the newest network.
+
+* Weights: once per iteration the driver puts the state dict (numpy) in the object store with a version (the
+  iteration whose network plays); an actor loads it only when the version changes.
+* Work: the iteration's games are split into chunks of ``ray.chunk_games`` with fixed ids ``0..K-1`` and seeds
+  ``derived_seed(iteration seed, "chunk", id)``, so the games are a pure function of the run's seed, the
+  iteration and the chunk size, whatever the number of actors or the order in which chunks finish.
+* Faults: an actor that dies is restarted by Ray (``max_restarts``); the driver catches the
+  ``RayActorError`` of its chunk and sends the chunk again (same seed: same games). Results are keyed by chunk
+  id, so a chunk is never counted twice or lost; one that fails ``max_chunk_retries`` times stops the run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cli import UserError
+from .cluster import actor_options, await_restart, connect, setup_actor_process
+from .config import RaySection
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A unit of self-play work: ``games`` games played with ``seed``."""
+
+    id: int
+    games: int
+    seed: int
+
+
+def make_chunks(num_games: int, chunk_games: int, seed: int) -> list[Chunk]:
+    """Split ``num_games`` into chunks of ``chunk_games`` (the last may be smaller), seeds from ``(seed, id)``."""
+    from ..alphazero.run import derived_seed
+
+    count = -(-num_games // chunk_games)
+    return [Chunk(k, min(chunk_games, num_games - k * chunk_games), derived_seed(seed, "chunk", k))
+            for k in range(count)]
+
+
+class SelfPlayActor:
+    """The body of a Ray self-play actor: a ``SelfPlayWorker`` for the run's game and configuration."""
+
+    def __init__(self, cfg_dict: dict, num_cpus: float = 1.0):
+        device = setup_actor_process(num_cpus)
+        import games as games_mod
+
+        from ..alphazero.config import config_from_dict
+        from ..alphazero.worker import SelfPlayWorker
+
+        cfg = config_from_dict(cfg_dict)
+        game = games_mod.make(cfg.game.name, **cfg.game.options)
+        self.worker = SelfPlayWorker(game, cfg, device=device)
+        self.version = None
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def play(self, version, weights: dict, chunk: Chunk):
+        """Play one chunk with the weights of ``version`` (loaded only when it changed)."""
+        if version != self.version:
+            self.worker.set_weights({k: np.array(v) for k, v in weights.items()})  # writable copies
+            self.version = version
+        t0, c0 = time.perf_counter(), time.process_time()
+        batch = self.worker.play(chunk.games, chunk.seed)
+        batch.stats["actor_wall_seconds"] = time.perf_counter() - t0
+        batch.stats["actor_cpu_seconds"] = time.process_time() - c0
+        return chunk.id, batch
+
+
+class RaySelfPlay:
+    """A game source for ``SelfPlayRun``: ``play(weights, version, num_games, seed, progress)`` on Ray actors.
+
+    ``on_dispatch(actor_index, chunk)`` (optional) is called after each chunk is sent: monitoring, and the tests
+    that kill an actor while it plays. After ``play``: ``last_chunks`` (chunk ids in batch order) and
+    ``resubmitted`` (chunks sent again after an actor died, over the run).
+    """
+
+    def __init__(self, cfg, section: RaySection | None = None, console=None):
+        import ray
+
+        from ..alphazero.config import config_dict
+
+        self.section = section or cfg.ray
+        self.console = console
+        connect(self.section)
+        self.chunk_games = self.section.chunk_games or cfg.selfplay.parallel_games
+        remote = ray.remote(SelfPlayActor).options(**actor_options(self.section))
+        cfg_dict = config_dict(cfg)
+        self.actors = [remote.remote(cfg_dict, self.section.num_cpus) for _ in range(self.section.actors)]
+        self.on_dispatch: Callable | None = None
+        self.last_chunks: list[int] = []
+        self.resubmitted = 0
+        self.pids()  # wait until every actor is up: a failing start shows here, not in the first iteration
+
+    def pids(self) -> list[int]:
+        import ray
+
+        return ray.get([a.pid.remote() for a in self.actors])
+
+    def play(self, weights: dict, version, num_games: int, seed: int,
+             progress: Callable[[int, int], None] | None = None):
+        import ray
+        from ray.exceptions import RayActorError
+
+        from ..alphazero.worker import SelfPlayBatch
+
+        t0 = time.perf_counter()
+        weights_ref = ray.put({k: v.detach().cpu().numpy() for k, v in weights.items()})
+        chunks = make_chunks(num_games, self.chunk_games, seed)
+        todo = deque(chunks)
+        idle = deque(range(len(self.actors)))
+        inflight: dict = {}
+        results: dict[int, object] = {}
+        failures: dict[int, int] = {}
+        games_done = positions_done = resubmitted = 0
+        while todo or inflight:
+            while todo and idle:
+                index, chunk = idle.popleft(), todo.popleft()
+                inflight[self.actors[index].play.remote(version, weights_ref, chunk)] = (index, chunk)
+                if self.on_dispatch is not None:
+                    self.on_dispatch(index, chunk)
+            done, _ = ray.wait(list(inflight), num_returns=1)
+            for ref in done:
+                index, chunk = inflight.pop(ref)
+                try:
+                    chunk_id, batch = ray.get(ref)
+                except RayActorError as err:
+                    await_restart(self.actors[index])  # the other actors' chunks keep running meanwhile
+                    idle.append(index)
+                    failures[chunk.id] = failures.get(chunk.id, 0) + 1
+                    if failures[chunk.id] > self.section.max_chunk_retries:
+                        raise UserError(f"ray: self-play chunk {chunk.id} lost {failures[chunk.id]} times to dead "
+                                        f"actors; last error: {type(err).__name__}") from None
+                    resubmitted += 1
+                    todo.appendleft(chunk)  # same id, same seed: the same games
+                    if self.console is not None:
+                        self.console.print(f"ray: actor {index} died during chunk {chunk.id}; chunk sent again",
+                                           highlight=False)
+                    continue
+                idle.append(index)
+                if chunk_id in results:  # cannot happen with one dispatch per chunk; never count a chunk twice
+                    continue
+                results[chunk_id] = batch
+                games_done += len(batch.games)
+                positions_done += len(batch)
+                if progress is not None:
+                    progress(games_done, positions_done)
+        ordered = [results[c.id] for c in chunks]
+        batch = SelfPlayBatch.concatenate(ordered)
+        wall = time.perf_counter() - t0
+        stats = batch.stats
+        actor_seconds = stats.get("seconds", 0.0)
+        # ``seconds`` becomes the iteration's wall time (positions/s is the cluster's); the network's share stays
+        # a share of the actors' time.
+        stats["actor_seconds"] = actor_seconds
+        stats["network_seconds"] = stats.get("network_seconds", 0.0) * wall / max(actor_seconds, 1e-9)
+        stats["seconds"] = wall
+        stats["chunks"] = len(chunks)
+        stats["resubmitted_chunks"] = resubmitted
+        self.last_chunks = [c.id for c in chunks]
+        self.resubmitted += resubmitted
+        return batch
+
+    def close(self) -> None:
+        import ray
+
+        for actor in self.actors:
+            ray.kill(actor)
+        self.actors = []
