@@ -8,6 +8,7 @@ sequences taken out (``raw`` keeps them); ``expect`` waits for a pattern in what
 
 from __future__ import annotations
 
+import codecs
 import fcntl
 import os
 import pty
@@ -46,6 +47,8 @@ class Terminal:
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.raw = ""
+        # a read may end inside a multi-byte character (● is three bytes): decode across reads
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.mark = 0  # expect searches the screen from here
         self.status: int | None = None
 
@@ -64,7 +67,7 @@ class Terminal:
             return False
         if not data:
             return False
-        self.raw += data.decode("utf-8", errors="replace")
+        self.raw += self._decoder.decode(data)
         return True
 
     def expect(self, pattern: str, timeout: float = 120.0) -> re.Match:
