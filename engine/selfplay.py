@@ -54,13 +54,16 @@ def main(argv=None):
         if not args.ray:
             raise UserError("--address needs --ray")
         args.overrides.append(f"ray.address={args.address}")
-    if args.resume is not None:
-        if args.config is not None:
-            raise UserError("--resume takes the run's own config.yaml; give changes as key=value overrides")
-        run = SelfPlayRun.resume(args.resume, args.overrides, progress=not args.no_progress)
-    else:
-        cfg = make_config(args.config, args.overrides)
-        run = SelfPlayRun.create(cfg, seed=args.seed, folder=args.out, progress=not args.no_progress)
+    if args.resume is not None and args.config is not None:
+        raise UserError("--resume takes the run's own config.yaml; give changes as key=value overrides")
+    try:
+        if args.resume is not None:
+            run = SelfPlayRun.resume(args.resume, args.overrides, progress=not args.no_progress)
+        else:
+            cfg = make_config(args.config, args.overrides)
+            run = SelfPlayRun.create(cfg, seed=args.seed, folder=args.out, progress=not args.no_progress)
+    except ValueError as err:  # settings that pass the config's types but not the parts built from them
+        raise UserError(f"the configuration cannot be used: {err}") from None
     if args.ray:
         run.use_ray()
     result = run.run()

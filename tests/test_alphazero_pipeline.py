@@ -59,6 +59,25 @@ def test_config_files_load(name):
     assert game.num_actions > 0 and cfg.run.iterations >= 1
 
 
+def test_go9_config_self_play_writes_sgf_records():
+    """configs/go9.yaml (with a tiny net and search) plays whole Go games: 17 planes, the pass action, SGF records
+    with both players named."""
+    cfg = make_config(ROOT / "configs" / "go9.yaml",
+                      ["net.blocks=1", "net.channels=8", "net.global_pool_channels=0", "mcts.simulations=4",
+                       "selfplay.parallel_games=2", "selfplay.resign_threshold=-1.0"])
+    game = games.make(cfg.game.name, **cfg.game.options)
+    torch.manual_seed(0)
+    batch = SelfPlayWorker(game, cfg).play(2, seed=1)
+    assert batch.planes.shape[1:] == (17, 9, 9) and batch.policy.shape[1] == 82
+    assert len(batch.games) == 2 and np.allclose(batch.policy.sum(1), 1.0, atol=1e-4)
+    record = game.format_record(batch.games[0].actions, {"first": "net", "second": "net"})
+    assert record.startswith("(;FF[4]") and "SZ[9]" in record and "KM[7.5]" in record and "PB[net]" in record
+    state = game.initial_state()
+    for a in batch.games[0].actions:
+        state = game.apply(state, a)
+    assert game.is_terminal(state)  # played to the end (two passes or the move limit)
+
+
 def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match="selfplay.paralel_games"):
         make_config(None, ["selfplay.paralel_games=3"])

@@ -358,7 +358,9 @@ class SelfPlayRun:
         # game records
         if self.cfg.selfplay.save_games != 0:
             keep = batch.games if self.cfg.selfplay.save_games < 0 else batch.games[: self.cfg.selfplay.save_games]
-            texts = [self.game.format_record(g.actions, {"iteration": i, "game": k + 1, "ended by": g.reason})
+            player = f"rlengine self-play, network of iteration {i - 1}"  # both sides (PB/PW, White/Black)
+            texts = [self.game.format_record(g.actions, {"first": player, "second": player, "iteration": i,
+                                                         "game": k + 1, "ended by": g.reason})
                      for k, g in enumerate(keep)]
             atomic_write_text(folder / "games" / f"iter-{i:04d}{self.game.record_extension}", "\n".join(texts))
         # replay first, then the checkpoint that names its iteration: a crash between leaves the old pair
