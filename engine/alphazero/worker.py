@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..mcts import BatchedMCTS
+from ..mcts import BatchedMCTS, TimedEvaluator
 from .config import SelfPlayConfig
 
 
@@ -63,24 +63,6 @@ class SelfPlayBatch:
         return SelfPlayBatch(np.concatenate([b.planes for b in batches]), np.concatenate([b.policy for b in batches]),
                              np.concatenate([b.value for b in batches]), np.concatenate([b.result for b in batches]),
                              [g for b in batches for g in b.games], stats)
-
-
-class TimedEvaluator:
-    """Wraps an evaluator; adds up the seconds and positions spent in it (the network's share of time)."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.seconds = 0.0
-        self.calls = 0
-        self.positions = 0
-
-    def __call__(self, planes, legal):
-        t0 = time.perf_counter()
-        out = self.inner(planes, legal)
-        self.seconds += time.perf_counter() - t0
-        self.calls += 1
-        self.positions += len(planes)
-        return out
 
 
 def build_net(game, cfg: SelfPlayConfig):

@@ -19,28 +19,10 @@ from __future__ import annotations
 import time
 
 from ..cli import UserError, make_game
-from ..mcts import BatchedMCTS, MCTSConfig, RolloutEvaluator, UniformEvaluator
+from ..mcts import BatchedMCTS, MCTSConfig, RolloutEvaluator, TimedEvaluator, UniformEvaluator
 from ._common import finish, parser, setup
 
 NAME = "mcts"
-
-
-class TimedEvaluator:
-    """Wraps an evaluator and adds up the seconds spent in it."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.seconds = 0.0
-        self.calls = 0
-        self.positions = 0
-
-    def __call__(self, planes, legal):
-        t0 = time.perf_counter()
-        out = self.inner(planes, legal)
-        self.seconds += time.perf_counter() - t0
-        self.calls += 1
-        self.positions += len(planes)
-        return out
 
 
 def _network_evaluator(game, channels: int, blocks: int):

@@ -20,12 +20,19 @@ evaluator (``engine.mcts.evaluators``). No torch here.
 """
 
 from .config import MCTSConfig
-from .evaluators import CachedEvaluator, Evaluator, ExactEvaluator, RolloutEvaluator, UniformEvaluator
+from .evaluators import (
+    CachedEvaluator,
+    Evaluator,
+    ExactEvaluator,
+    RolloutEvaluator,
+    TimedEvaluator,
+    UniformEvaluator,
+)
 from .search import BatchedMCTS, NodeEdges, SearchResult, tree_seed
 from .tree import NO_PARENT, ROOT, UNVISITED, Tree
 
 __all__ = [
     "BatchedMCTS", "MCTSConfig", "SearchResult", "NodeEdges", "tree_seed",
-    "Evaluator", "UniformEvaluator", "RolloutEvaluator", "ExactEvaluator", "CachedEvaluator",
+    "Evaluator", "UniformEvaluator", "RolloutEvaluator", "TimedEvaluator", "ExactEvaluator", "CachedEvaluator",
     "Tree", "ROOT", "UNVISITED", "NO_PARENT",
 ]

@@ -15,6 +15,7 @@ reads and fills itself (hits cost no evaluator call).
 
 from __future__ import annotations
 
+import time
 from typing import Protocol
 
 import numpy as np
@@ -163,3 +164,21 @@ class CachedEvaluator:
             table.logits[slots[miss]] = logits[miss]
             table.value[slots[miss]] = values[miss]
         return logits, values
+
+
+class TimedEvaluator:
+    """Wraps an evaluator; adds up the seconds and positions spent in it (the network's share of time)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.seconds = 0.0
+        self.calls = 0
+        self.positions = 0
+
+    def __call__(self, planes, legal):
+        t0 = time.perf_counter()
+        out = self.inner(planes, legal)
+        self.seconds += time.perf_counter() - t0
+        self.calls += 1
+        self.positions += len(planes)
+        return out
