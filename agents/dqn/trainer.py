@@ -151,6 +151,26 @@ class _Logs:
             self.tb.close()
 
 
+
+@dataclasses.dataclass
+class _Schedule:
+    """What a training loop does every so many steps, and the loss statistics it averages for the logs: the
+    step at which each periodic task is next due (None: never). ``Trainer.run`` and the Ape-X learner share it."""
+
+    target: int | None
+    log: int
+    eval: int | None
+    save: int | None
+    stats_sum: dict = dataclasses.field(default_factory=dict)
+    stats_n: int = 0
+
+    def add(self, stats: dict) -> None:
+        for k, v in stats.items():
+            if not math.isnan(v):
+                self.stats_sum[k] = self.stats_sum.get(k, 0.0) + v
+        self.stats_n += 1
+
+
 class Trainer:
     """Train ``cfg`` into ``run_dir``; ``resume=True`` continues from the checkpoint there."""
 
@@ -298,7 +318,7 @@ class Trainer:
 
     def run(self, stop_after: int | None = None) -> dict:
         """Train until ``train.total_steps`` (or ``stop_after`` steps, for tests); returns the summary."""
-        cfg, t = self.cfg, self.cfg.train
+        t = self.cfg.train
         self._t0 = time.perf_counter()
         start_step = self.step
         learning_starts = t.learning_starts + (0 if self.replay_loaded else self.step)
@@ -306,14 +326,9 @@ class Trainer:
         next_train = first_train if self.step < first_train else \
             first_train + ((self.step - first_train) // t.train_every + 1) * t.train_every
         self._updates0 = self.agent.updates
-        next_target = (self.step // t.target_update + 1) * t.target_update if t.target_update else None
-        next_eval = (self.step // cfg.eval.every + 1) * cfg.eval.every if cfg.eval.every else None
-        next_save = (self.step // cfg.run.save_every + 1) * cfg.run.save_every if cfg.run.save_every else None
-        next_log = (self.step // cfg.run.log_every + 1) * cfg.run.log_every
+        due = self._schedule()
         end = t.total_steps if stop_after is None else min(t.total_steps, stop_after)
         obs = self._restart_envs()
-        stats_sum: dict[str, float] = {}
-        stats_n = 0
         interrupted = False
         progress = _progress(self.progress, end, self.step)
         try:
@@ -346,32 +361,13 @@ class Trainer:
                         t_learn = time.perf_counter()
                         while self.step >= next_train:
                             for _ in range(t.gradient_steps):
-                                stats = self._learn_once()
-                                for k, v in stats.items():
-                                    if not math.isnan(v):
-                                        stats_sum[k] = stats_sum.get(k, 0.0) + v
-                                stats_n += 1
+                                due.add(self._learn_once())
                                 if not t.target_update:
                                     self.agent.sync_target(t.tau)
                             next_train += t.train_every
                         self.learn_time += time.perf_counter() - t_learn
-                    if next_target is not None and self.step >= next_target:
-                        self.agent.sync_target(t.tau)
-                        next_target = (self.step // t.target_update + 1) * t.target_update
-                    if self.step >= next_log:
-                        self._log(stats_sum, stats_n)
-                        stats_sum, stats_n = {}, 0
-                        next_log = (self.step // cfg.run.log_every + 1) * cfg.run.log_every
-                    progress.update(self.step, self._describe())
-                    if next_eval is not None and self.step >= next_eval and self.step < end:
-                        result = self._evaluate()
-                        self.echo(f"step {self.step:,}: evaluation {result['mean']:.2f} +- {result['std']:.2f} "
-                                  f"over {result['episodes']} games")
-                        next_eval = (self.step // cfg.eval.every + 1) * cfg.eval.every
-                    if next_save is not None and self.step >= next_save and self.step < end:
-                        self.save()
+                    if self._periodic(due, progress, end):
                         obs = self._restart_envs()
-                        next_save = (self.step // cfg.run.save_every + 1) * cfg.run.save_every
         except KeyboardInterrupt:
             interrupted = True
         if not interrupted and self.step >= t.total_steps:
@@ -388,6 +384,39 @@ class Trainer:
         if interrupted:
             raise KeyboardInterrupt
         return summary
+
+    def _schedule(self) -> _Schedule:
+        """The periodic tasks of a run (re)starting at ``self.step``: each next due at its next multiple."""
+        cfg, t = self.cfg, self.cfg.train
+
+        def next_multiple(every):
+            return (self.step // every + 1) * every if every else None
+
+        return _Schedule(target=next_multiple(t.target_update), log=next_multiple(cfg.run.log_every),
+                         eval=next_multiple(cfg.eval.every), save=next_multiple(cfg.run.save_every))
+
+    def _periodic(self, due: _Schedule, progress, end: int) -> bool:
+        """The tasks due at this step: target-network sync, logs, progress, evaluation, checkpoint (the last
+        two not at the final step, which the end of ``run`` handles). True when a checkpoint was written."""
+        cfg, t = self.cfg, self.cfg.train
+        if due.target is not None and self.step >= due.target:
+            self.agent.sync_target(t.tau)
+            due.target = (self.step // t.target_update + 1) * t.target_update
+        if self.step >= due.log:
+            self._log(due.stats_sum, due.stats_n)
+            due.stats_sum, due.stats_n = {}, 0
+            due.log = (self.step // cfg.run.log_every + 1) * cfg.run.log_every
+        progress.update(self.step, self._describe())
+        if due.eval is not None and self.step >= due.eval and self.step < end:
+            result = self._evaluate()
+            self.echo(f"step {self.step:,}: evaluation {result['mean']:.2f} +- {result['std']:.2f} "
+                      f"over {result['episodes']} games")
+            due.eval = (self.step // cfg.eval.every + 1) * cfg.eval.every
+        if due.save is not None and self.step >= due.save and self.step < end:
+            self.save()
+            due.save = (self.step // cfg.run.save_every + 1) * cfg.run.save_every
+            return True
+        return False
 
     def _learn_once(self) -> dict:
         t = self.cfg.train

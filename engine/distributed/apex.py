@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
 import os
 import time
 
@@ -226,25 +225,20 @@ def _trainer_class():
 
             from agents.dqn.trainer import _progress
 
-            cfg, t, sec = self.cfg, self.cfg.train, self.section
+            t, sec = self.cfg.train, self.section
             self._t0 = time.perf_counter()
             start_step = self.step
             self._updates0 = self.agent.updates
             learning_starts = t.learning_starts + (0 if self.replay_loaded else self.step)
             # updates owed: gradient_steps per train_every steps past learning_starts (the config's replay ratio)
             updates_base = self.agent.updates - max(0, self.step - learning_starts) * t.gradient_steps // t.train_every
-            next_target = (self.step // t.target_update + 1) * t.target_update if t.target_update else None
-            next_eval = (self.step // cfg.eval.every + 1) * cfg.eval.every if cfg.eval.every else None
-            next_save = (self.step // cfg.run.save_every + 1) * cfg.run.save_every if cfg.run.save_every else None
-            next_log = (self.step // cfg.run.log_every + 1) * cfg.run.log_every
+            due = self._schedule()
             end = t.total_steps if stop_after is None else min(t.total_steps, stop_after)
             self._start_actors()
             self._broadcast()
             inflight = {a.rollout.remote(self.version, self.weights_ref, sec.rollout_steps): i
                         for i, a in enumerate(self.actors)}
             failures = [0] * len(self.actors)
-            stats_sum: dict[str, float] = {}
-            stats_n = 0
             since_broadcast = 0
             interrupted = False
             progress = _progress(self.progress, end, self.step)
@@ -276,11 +270,7 @@ def _trainer_class():
                         t_learn = time.perf_counter()
                         # learn in short bursts so that finished blocks are picked up promptly
                         for _ in range(min(max(behind, 0), sec.broadcast_every)):
-                            stats = self._learn_once()
-                            for k, v in stats.items():
-                                if not math.isnan(v):
-                                    stats_sum[k] = stats_sum.get(k, 0.0) + v
-                            stats_n += 1
+                            due.add(self._learn_once())
                             since_broadcast += 1
                             if not t.target_update:
                                 self.agent.sync_target(t.tau)
@@ -288,22 +278,7 @@ def _trainer_class():
                         if since_broadcast >= sec.broadcast_every:
                             self._broadcast()
                             since_broadcast = 0
-                        if next_target is not None and self.step >= next_target:
-                            self.agent.sync_target(t.tau)
-                            next_target = (self.step // t.target_update + 1) * t.target_update
-                        if self.step >= next_log:
-                            self._log(stats_sum, stats_n)
-                            stats_sum, stats_n = {}, 0
-                            next_log = (self.step // cfg.run.log_every + 1) * cfg.run.log_every
-                        progress.update(self.step, self._describe())
-                        if next_eval is not None and self.step >= next_eval and self.step < end:
-                            result = self._evaluate()
-                            self.echo(f"step {self.step:,}: evaluation {result['mean']:.2f} +- "
-                                      f"{result['std']:.2f} over {result['episodes']} games")
-                            next_eval = (self.step // cfg.eval.every + 1) * cfg.eval.every
-                        if next_save is not None and self.step >= next_save and self.step < end:
-                            self.save()
-                            next_save = (self.step // cfg.run.save_every + 1) * cfg.run.save_every
+                        self._periodic(due, progress, end)
             except KeyboardInterrupt:
                 interrupted = True
             finally:
