@@ -151,7 +151,7 @@ def main(argv=None) -> int:
     trainer = train.Trainer(model, cfg, steps_per_epoch=steps, run_dir=args.run_dir, name="model",
                             generators={"windows": windows}, progress=not args.no_progress, quiet=args.quiet,
                             metadata={"example": "charlm", "model": args.model, "chars": corpus.chars},
-                            title=f"charlm-{args.model}")
+                            title=f"charlm-{args.model}", run_clock=args.run_clock)
 
     def batches(epoch: int):
         for _ in range(steps):

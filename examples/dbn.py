@@ -92,7 +92,7 @@ def train_rbm(rbm: RBM, inputs: torch.Tensor, held_out: torch.Tensor, cfg: train
     trainer = train.Trainer(rbm, cfg, steps_per_epoch=steps, run_dir=args.run_dir, name=f"rbm{index}",
                             generators={"order": order, "chain": chain}, progress=not args.no_progress,
                             quiet=args.quiet, title=f"dbn rbm{index} {rbm.visible}x{rbm.hidden}",
-                            metadata={"example": "dbn", "layer": index})
+                            metadata={"example": "dbn", "layer": index}, run_clock=args.run_clock)
     probe = inputs[:1000]
 
     def batches(epoch: int):

@@ -103,7 +103,7 @@ def main(argv=None) -> int:
     trainer = train.Trainer(model, cfg, steps_per_epoch=steps, run_dir=args.run_dir, name="model", optimizer=None,
                             extra_optimizers={"generator": opt_g, "discriminator": opt_d},
                             generators={"order": order, "noise": noise}, progress=not args.no_progress,
-                            quiet=args.quiet, metadata={"example": "gan"}, title="gan")
+                            quiet=args.quiet, metadata={"example": "gan"}, title="gan", run_clock=args.run_clock)
 
     def batches(epoch: int):
         for idx in datasets.batches(len(real_images), cfg.batch_size, order):

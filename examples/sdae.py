@@ -73,7 +73,7 @@ def train_layer(dae: DenoisingAutoencoder, inputs: torch.Tensor, held_out: torch
     trainer = train.Trainer(dae, cfg, steps_per_epoch=steps, run_dir=args.run_dir, name=f"dae{index}",
                             generators={"order": order, "noise": noise}, progress=not args.no_progress,
                             quiet=args.quiet, title=f"sdae layer{index} {dae.weight.shape[1]}x{dae.weight.shape[0]}",
-                            metadata={"example": "sdae", "layer": index})
+                            metadata={"example": "sdae", "layer": index}, run_clock=args.run_clock)
 
     def batches(epoch: int):
         for idx in datasets.batches(len(inputs), cfg.batch_size, order):

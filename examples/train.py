@@ -159,6 +159,11 @@ class Clock:
         self.base_wall, self.base_cpu = wall, cpu
         self.start_wall, self.start_cpu = time.perf_counter(), time.process_time()
 
+    def credit(self, wall: float, cpu: float) -> None:
+        """Add time spent in an earlier session (a resumed checkpoint's)."""
+        self.base_wall += wall
+        self.base_cpu += cpu
+
     @property
     def wall(self) -> float:
         return self.base_wall + time.perf_counter() - self.start_wall
@@ -188,14 +193,17 @@ class Trainer:
         generators: named random generators (data order, augmentation, noise) saved and restored with it.
         progress: rich progress bars on stderr; per-epoch summaries are printed either way (unless ``quiet``).
         metadata: stored in the checkpoint (the example's options).
+        run_clock: the command's clock (``setup``); a resumed checkpoint credits it with the time its earlier
+            sessions spent, so the results line reports the whole run, not only the last session.
     """
 
     def __init__(self, model: nn.Module, cfg: TrainConfig, *, steps_per_epoch: int, run_dir: str | Path,
                  name: str = "checkpoint", optimizer: torch.optim.Optimizer | str | None = "auto",
                  extra_optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
                  generators: Mapping[str, Any] | None = None, progress: bool = True, quiet: bool = False,
-                 metadata: Mapping | None = None, title: str | None = None):
+                 metadata: Mapping | None = None, title: str | None = None, run_clock: Clock | None = None):
         self.model, self.cfg = model, cfg
+        self.run_clock = run_clock
         self.steps_per_epoch = max(1, int(steps_per_epoch))
         self.path = Path(run_dir) / f"{name}.pt"
         self.optimizer = make_optimizer(model, cfg) if optimizer == "auto" else optimizer
@@ -232,6 +240,8 @@ class Trainer:
         self.epoch, self.step_count = int(ckpt.extra["epoch"]), ckpt.step
         self.history = list(ckpt.extra.get("history", []))
         self.clock = Clock(ckpt.extra.get("wall_s", 0.0), ckpt.extra.get("cpu_s", 0.0))
+        if self.run_clock is not None:
+            self.run_clock.credit(self.clock.base_wall, self.clock.base_cpu)
         return True
 
     def log(self, text: str) -> None:
@@ -345,7 +355,7 @@ def fit_classifier(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tenso
     steps = math.ceil(len(train_x) / cfg.batch_size)
     trainer = Trainer(model, cfg, steps_per_epoch=steps, run_dir=args.run_dir, name=name,
                       generators={"order": order, "augment": noise}, progress=not args.no_progress,
-                      quiet=args.quiet, metadata=metadata, title=title)
+                      quiet=args.quiet, metadata=metadata, title=title, run_clock=getattr(args, "run_clock", None))
 
     def batches(epoch: int):
         for idx in data.batches(len(train_x), cfg.batch_size, order):
@@ -434,7 +444,8 @@ def setup(args) -> Clock:
     torch.manual_seed(args.seed)
     args.device = nets.pick_device(args.device)
     Path(args.run_dir).mkdir(parents=True, exist_ok=True)
-    return Clock()
+    args.run_clock = Clock()                     # trainers that resume credit it with their earlier sessions
+    return args.run_clock
 
 
 def command_line(module: str, argv) -> str:

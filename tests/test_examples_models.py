@@ -186,3 +186,30 @@ def test_weight_decay_spares_biases_and_config_errors_are_clear():
         train.from_dict(train.TrainConfig, {"optimizer": "lbfgs"})
     with pytest.raises(UserError, match="unknown config key 'learning_rate'"):
         train.from_dict(train.TrainConfig, {"learning_rate": 0.1})
+
+
+def test_resumed_trainer_credits_the_run_clock_with_earlier_sessions(tmp_path):
+    # The results line of a resumed command reports the whole run's time: a checkpoint that says its earlier
+    # sessions took 1,000 s wall and 400 s CPU adds them to the new session's clock.
+    cfg = train.TrainConfig(epochs=1, batch_size=2, optimizer="sgd", lr=0.1)
+    model = torch.nn.Linear(2, 1)
+
+    def batches(epoch):
+        yield torch.ones(2, 2)
+
+    def step(x):
+        return {"loss": model(x).pow(2).mean()}
+
+    first = train.Trainer(model, cfg, steps_per_epoch=1, run_dir=tmp_path, progress=False, quiet=True)
+    first.fit(batches, step)
+    first.clock = train.Clock(1000.0, 400.0)
+    first.save()
+    run_clock = train.Clock()
+    again = train.Trainer(model, cfg, steps_per_epoch=1, run_dir=tmp_path, progress=False, quiet=True,
+                          run_clock=run_clock)
+    assert again.fit(batches, step, resume=True)["epochs"] == 1
+    assert 1000.0 <= run_clock.wall < 1100.0 and 400.0 <= run_clock.cpu < 500.0
+    fresh_clock = train.Clock()
+    train.Trainer(model, cfg, steps_per_epoch=1, run_dir=tmp_path / "new", progress=False, quiet=True,
+                  run_clock=fresh_clock).fit(batches, step, resume=True)
+    assert fresh_clock.wall < 100.0                                         # nothing to resume: nothing credited
