@@ -41,6 +41,8 @@ class Terminal:
         if pid == 0:  # the child: become the program (nothing else runs here)
             try:
                 os.chdir(ROOT)
+                # a person's terminal delivers Ctrl-C; a shell's background job would start us with SIGINT ignored
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.execve(sys.executable, argv, environ)
             finally:
                 os._exit(127)

@@ -4,6 +4,7 @@ from a checkpoint, and clear errors."""
 from __future__ import annotations
 
 import json
+import signal
 
 import pytest
 import torch
@@ -85,8 +86,12 @@ def test_bad_input_is_a_one_line_error(args, message):
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+def _default_sigint():
+    """Ctrl-C as at a terminal, even when the suite runs as a shell's background job (SIGINT ignored there)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_saves_a_checkpoint_then_stops(tmp_path):
-    import signal
     import subprocess
     import sys
     import time
@@ -98,6 +103,7 @@ def test_ctrl_c_saves_a_checkpoint_then_stops(tmp_path):
                              "train.total_steps=10000000", "train.learning_starts=100", "train.train_every=4",
                              "train.gradient_steps=1", "eval.every=0", "run.save_every=0", "run.log_every=100",
                              "run.tensorboard=false"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint,
                             text=True)
     deadline = time.time() + 120
     metrics = run / "metrics.csv"

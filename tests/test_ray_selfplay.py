@@ -10,6 +10,7 @@ import pytest
 
 import games
 from engine.alphazero import SelfPlayRun, SelfPlayWorker, make_config
+from engine.alphazero.run import game_records
 from engine.config import ConfigError
 from engine.distributed.selfplay import make_chunks
 from nets import read_checkpoint
@@ -63,8 +64,7 @@ def _expected_records(cfg, folder, iteration, seed):
     for chunk in make_chunks(cfg.selfplay.games_per_iteration, cfg.selfplay.parallel_games,
                              derived_seed(seed, iteration, "selfplay")):
         played += worker.play(chunk.games, chunk.seed).games
-    return "\n".join(game.format_record(g.actions, {"iteration": iteration, "game": k + 1, "ended by": g.reason})
-                     for k, g in enumerate(played))
+    return game_records(game, played, iteration)
 
 
 def test_ray_run_survives_a_killed_actor_and_keeps_every_game_once(local_ray, tmp_path):

@@ -100,6 +100,16 @@ class LocalGames:
         pass
 
 
+
+def game_records(game, summaries, iteration: int) -> str:
+    """The records of an iteration's self-play games (``GameSummary``), as written to ``games/iter-NNNN``: SGF for
+    Go, PGN for chess, move lists otherwise; both sides are the network of the previous iteration."""
+    player = f"rlengine self-play, network of iteration {iteration - 1}"  # PB/PW, White/Black
+    return "\n".join(game.format_record(g.actions, {"first": player, "second": player, "iteration": iteration,
+                                                    "game": k + 1, "ended by": g.reason})
+                     for k, g in enumerate(summaries))
+
+
 class SelfPlayRun:
     """An AlphaZero training run in a folder. Build with ``SelfPlayRun.create(cfg, seed)`` or
     ``SelfPlayRun.resume(folder)``; ``run()`` trains until ``run.iterations`` and returns the final summary."""
@@ -358,11 +368,8 @@ class SelfPlayRun:
         # game records
         if self.cfg.selfplay.save_games != 0:
             keep = batch.games if self.cfg.selfplay.save_games < 0 else batch.games[: self.cfg.selfplay.save_games]
-            player = f"rlengine self-play, network of iteration {i - 1}"  # both sides (PB/PW, White/Black)
-            texts = [self.game.format_record(g.actions, {"first": player, "second": player, "iteration": i,
-                                                         "game": k + 1, "ended by": g.reason})
-                     for k, g in enumerate(keep)]
-            atomic_write_text(folder / "games" / f"iter-{i:04d}{self.game.record_extension}", "\n".join(texts))
+            atomic_write_text(folder / "games" / f"iter-{i:04d}{self.game.record_extension}",
+                              game_records(self.game, keep, i))
         # replay first, then the checkpoint that names its iteration: a crash between leaves the old pair
         self.replay.save(folder / f"replay-{i:04d}.npz", {"iteration": i})
         self._save_net(self._net_path(i), i)
