@@ -54,6 +54,7 @@ def test_atari_benchmark_collects_a_run(tmp_path):
     assert proc.returncode == 2 and "no finished run" in proc.stderr
 
 
+@pytest.mark.slow  # a minute of Pong training; test_atari_benchmark_collects_a_run covers the command by default
 def test_atari_benchmark_trains_when_no_run_exists(tmp_path):
     out = last_json(run_cli(
         "engine.bench", "atari", "--games", "pong", "--steps", "300", "--runs-dir", str(tmp_path / "runs"),
