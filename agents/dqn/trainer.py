@@ -370,12 +370,18 @@ class Trainer:
                         obs = self._restart_envs()
         except KeyboardInterrupt:
             interrupted = True
-        if not interrupted and self.step >= t.total_steps:
+        return self._finish(start_step, interrupted)
+
+    def _finish(self, start_step: int, interrupted: bool, **extra) -> dict:
+        """The end of a run: the final evaluation (when it ran to ``total_steps``), the checkpoint and
+        ``summary.json`` (with ``extra``), logs and environments closed; re-raises an interruption."""
+        if not interrupted and self.step >= self.cfg.train.total_steps:
             result = self._evaluate()
             self.echo(f"step {self.step:,}: final evaluation {result['mean']:.2f} +- {result['std']:.2f} "
                       f"over {result['episodes']} games")
         checkpoint = self.save()
         summary = self._summary(self.step - start_step, interrupted, checkpoint)
+        summary.update(extra)
         atomic_write_text(self.run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
         self.logs.close()
         self.env.close()

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import os
 import time
 
@@ -37,7 +36,6 @@ import torch
 
 from ..cli import UserError
 from ..config import ConfigError, from_dict, to_dict
-from ..io import atomic_write_text
 from .cluster import actor_options, await_restart, connect, setup_actor_process
 
 
@@ -286,22 +284,9 @@ def _trainer_class():
                     ray.kill(actor)
                 self.actors = []
             self.act_time = self._session_wall()  # acting runs beside learning, on the actors
-            if not interrupted and self.step >= t.total_steps:
-                result = self._evaluate()
-                self.echo(f"step {self.step:,}: final evaluation {result['mean']:.2f} +- {result['std']:.2f} "
-                          f"over {result['episodes']} games")
-            checkpoint = self.save()
-            summary = self._summary(self.step - start_step, interrupted, checkpoint)
-            summary.update(actors=sec.actors, epsilons=[round(float(e), 5) for e in self.epsilons],
-                           blocks=self.blocks, lost_rollouts=self.resubmitted)
-            atomic_write_text(self.run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
-            self.logs.close()
-            self.env.close()
-            if self.eval_env is not None:
-                self.eval_env.close()
-            if interrupted:
-                raise KeyboardInterrupt
-            return summary
+            return self._finish(start_step, interrupted, actors=sec.actors,
+                                epsilons=[round(float(e), 5) for e in self.epsilons], blocks=self.blocks,
+                                lost_rollouts=self.resubmitted)
 
     return ApexTrainer
 
