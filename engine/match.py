@@ -26,6 +26,8 @@ def _player_from_spec(game, spec: str, games: int, simulations: int, seed: int) 
     if kind == "random":
         return RandomPlayer(game, games)
     if kind == "mcts":
+        if arg and not (arg.isdigit() and int(arg) >= 1):
+            raise ValueError(f"{spec}: the argument is the number of simulations per move, e.g. mcts:1000")
         return mcts_baseline(game, int(arg or 1000), games, seed)
     if kind == "alphazero":
         from agents.alphazero import load_network

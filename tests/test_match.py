@@ -21,5 +21,7 @@ def test_batched_match_of_the_shipped_network_against_random(capsys):
 def test_bad_players_and_counts_are_one_line_errors():
     with pytest.raises(UserError, match="unknown player 'bogus'"):
         main(["tictactoe", "bogus", "random"])
+    with pytest.raises(UserError, match="mcts:x: the argument is the number of simulations"):
+        main(["tictactoe", "mcts:x", "random"])
     with pytest.raises(UserError, match="--games must be at least 2"):
         main(["tictactoe", "random", "random", "--games", "1"])
