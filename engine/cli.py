@@ -106,6 +106,17 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
     sys.exit(code or 0)
 
 
+def stop_on_sigterm() -> None:
+    """``kill`` (SIGTERM, e.g. from ``timeout`` or a cluster scheduler) stops a training command like Ctrl-C:
+    it raises KeyboardInterrupt in the main thread, so the run saves its checkpoint before it exits."""
+    import signal
+
+    def _terminate(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+
+
 def pin_threads(n: int = 1) -> None:
     """Pin torch and OpenMP/BLAS threads (two threads on two busy cores collapse; see README)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

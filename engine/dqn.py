@@ -22,7 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cli import UserError, add_common_args, emit, pin_threads, run_main
+from .cli import UserError, add_common_args, emit, pin_threads, run_main, stop_on_sigterm
 from .config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +118,7 @@ def train_main(argv) -> int:
         seed = args.seed
         run_dir = Path(args.run_dir) if args.run_dir else None
     pin_threads(cfg.run.threads)
+    stop_on_sigterm()  # `kill` saves a checkpoint like Ctrl-C
     import torch
 
     torch.set_num_threads(cfg.run.threads)

@@ -39,15 +39,10 @@ def main(argv=None):
                    help="with --ray: join this Ray cluster ('auto' or host:port; default: ray.address or a local Ray)")
     add_common_args(p)
     args = p.parse_args(argv)
-    from .cli import pin_threads
+    from .cli import pin_threads, stop_on_sigterm
 
     pin_threads(1)
-    import signal
-
-    def _terminate(*_):  # `kill` stops like Ctrl-C: the last finished iteration is on disk
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_on_sigterm()  # `kill` stops like Ctrl-C: the last finished iteration is on disk
     from .alphazero import SelfPlayRun, make_config
 
     if args.address is not None:

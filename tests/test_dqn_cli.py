@@ -71,7 +71,19 @@ def test_pong_smoke_run_with_a_tiny_replay(tmp_path):
     assert resumed["steps"] >= 400 and resumed["updates"] > out["updates"]
 
 
+def test_time_limit_ends_the_run_like_total_steps(tmp_path):
+    run = tmp_path / "timed"
+    out = last_json(run_cli("engine.dqn", "--env", "CartPole-v1", "--json", "--run-dir", str(run), *TINY_CARTPOLE,
+                            "train.total_steps=100000000", "eval.every=0", "run.save_every=0", "run.time_limit=3"))
+    assert out["out_of_time"] and not out["interrupted"]
+    assert 100 < out["steps"] < 100_000_000 and out["wall_time_s"] >= 3
+    # the end of a timed run is a full end: a final evaluation at the last step, and a checkpoint there
+    assert out["evaluations"] and out["evaluations"][-1][0] == out["steps"]
+    assert _weights(run / "checkpoint.pt")[2] == out["steps"]
+
+
 @pytest.mark.parametrize("args, message", [
+    (("--env", "CartPole-v1", "run.time_limit=-5"), "run.time_limit must be >= 0 seconds"),
     (("--env", "CartPole-v1", "train.lr_typo=1"), "unknown config key 'train.lr_typo'; valid keys under train"),
     (("--env", "NoSuchEnv-v0"), "unknown environment 'NoSuchEnv-v0'"),
     (("--env", "ALE/Pongg-v5"), "unknown Atari game 'ALE/Pongg-v5'"),
@@ -91,7 +103,8 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_saves_a_checkpoint_then_stops(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_ctrl_c_or_kill_saves_a_checkpoint_then_stops(tmp_path, sig):
     import subprocess
     import sys
     import time
@@ -109,7 +122,7 @@ def test_ctrl_c_saves_a_checkpoint_then_stops(tmp_path):
     metrics = run / "metrics.csv"
     while time.time() < deadline and not (metrics.exists() and len(metrics.read_text().splitlines()) > 5):
         time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "checkpoint saved" in err and "Traceback" not in err

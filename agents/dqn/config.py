@@ -121,6 +121,9 @@ class RunConfig:
     save_replay: bool = False
     """also save the replay (about 7 GB per 1M Atari transitions); without it a resumed run refills it first."""
     log_every: int = 1000
+    time_limit: float = 0.0
+    """seconds of training wall time (the whole run, across resumes) after which the run ends as it would at
+    ``train.total_steps``: final evaluation, checkpoint, summary (0: no limit)."""
     device: str = "auto"
     threads: int = 1
     """torch / OpenMP threads of this process."""
@@ -166,6 +169,8 @@ class DQNConfig:
         if n.recurrent and (t.prioritized or t.n_step > 1 or n.distributional):
             raise ConfigError("DRQN (net.recurrent) trains on sequences with 1-step targets: it does not combine "
                               "with train.prioritized, train.n_step > 1 or net.distributional")
+        if self.run.time_limit < 0:
+            raise ConfigError(f"run.time_limit must be >= 0 seconds, got {self.run.time_limit}")
         if self.env.frame_stack < 0:
             raise ConfigError(f"env.frame_stack must be >= 0, got {self.env.frame_stack}")
         if self.eval.epsilon is not None and not 0.0 <= self.eval.epsilon <= 1.0:

@@ -115,16 +115,30 @@ def _valid_start(first, last, terminal, pos, count, cap, stack, n_step, g):
 
 
 @njit(cache=True)
+def _copy_row(src, dst):
+    # An element loop, not ``dst[:] = src``: LLVM vectorizes it, and it copies a uint8 Atari frame about 10x
+    # faster than numba's slice assignment (which made the sampling of a 64-transition batch take 3-8 ms).
+    for t in range(src.shape[0]):
+        dst[t] = src[t]
+
+
+@njit(cache=True)
+def _zero_row(dst):
+    for t in range(dst.shape[0]):
+        dst[t] = 0
+
+
+@njit(cache=True)
 def _gather_stack(frames, first, base, cap, i, stack, out):
     """Write frames [i - stack + 1 .. i] of one stream into out[stack, F], zeros before an episode start."""
-    out[stack - 1] = frames[base + i]
+    _copy_row(frames[base + i], out[stack - 1])
     stop = first[base + i]
     for k in range(1, stack):
         if stop:
-            out[stack - 1 - k] = 0
+            _zero_row(out[stack - 1 - k])
         else:
             j = base + (i - k) % cap
-            out[stack - 1 - k] = frames[j]
+            _copy_row(frames[j], out[stack - 1 - k])
             stop = first[j]
 
 
@@ -197,7 +211,7 @@ def _add(frames, actions, rewards, first, last, terminal, pos, count, cap, strea
         base = s * cap
         i = pos[s]
         g = base + i
-        frames[g] = new_frames[k]
+        _copy_row(new_frames[k], frames[g])
         actions[g] = new_actions[k]
         rewards[g] = new_rewards[k]
         first[g] = new_first[k]
@@ -265,7 +279,8 @@ def _fill_sequences(frames, actions, rewards, first, last, terminal, pos, count,
                 act[b, t] = 0
                 mask[b, t] = 0.0
                 disc[b, t] = 0.0
-                obs[b, t + 1] = obs[b, t]
+                for k in range(stack):
+                    _copy_row(obs[b, t, k], obs[b, t + 1, k])
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -333,7 +333,7 @@ class Trainer:
         progress = _progress(self.progress, end, self.step)
         try:
             with progress:
-                while self.step < end:
+                while self.step < end and not self._out_of_time():
                     t_act = time.perf_counter()
                     self.agent.reset_state(self.first)
                     actions = self.agent.act(obs, self.epsilon(self.step), self.act_rng)
@@ -372,10 +372,15 @@ class Trainer:
             interrupted = True
         return self._finish(start_step, interrupted)
 
+    def _out_of_time(self) -> bool:
+        """``run.time_limit`` reached (the run's whole training wall time, across resumes)."""
+        limit = self.cfg.run.time_limit
+        return bool(limit) and self.wall_before + self._session_wall() >= limit
+
     def _finish(self, start_step: int, interrupted: bool, **extra) -> dict:
-        """The end of a run: the final evaluation (when it ran to ``total_steps``), the checkpoint and
-        ``summary.json`` (with ``extra``), logs and environments closed; re-raises an interruption."""
-        if not interrupted and self.step >= self.cfg.train.total_steps:
+        """The end of a run: the final evaluation (when it ran to ``total_steps`` or its ``run.time_limit``), the
+        checkpoint and ``summary.json`` (with ``extra``), logs and environments closed; re-raises an interruption."""
+        if not interrupted and (self.step >= self.cfg.train.total_steps or self._out_of_time()):
             result = self._evaluate()
             self.echo(f"step {self.step:,}: final evaluation {result['mean']:.2f} +- {result['std']:.2f} "
                       f"over {result['episodes']} games")
@@ -462,8 +467,8 @@ class Trainer:
             "steps_per_second": round(session_steps / max(1e-9, session_wall), 2),
             "acting_steps_per_second": round(session_steps / max(1e-9, self.act_time), 2),
             "updates_per_second": round(self._session_updates() / max(1e-9, self.learn_time), 2),
-            "device": str(self.device), "interrupted": interrupted, "run_dir": str(self.run_dir),
-            "checkpoint": str(checkpoint),
+            "device": str(self.device), "interrupted": interrupted, "out_of_time": self._out_of_time(),
+            "run_dir": str(self.run_dir), "checkpoint": str(checkpoint),
         }
 
     def _session_updates(self) -> int:

@@ -242,7 +242,7 @@ def _trainer_class():
             progress = _progress(self.progress, end, self.step)
             try:
                 with progress:
-                    while self.step < end:
+                    while self.step < end and not self._out_of_time():
                         owed = updates_base + max(0, self.step - learning_starts) * t.gradient_steps // t.train_every
                         behind = owed - self.agent.updates
                         ready, _ = ray.wait(list(inflight), num_returns=1, timeout=0 if behind > 0 else None)
