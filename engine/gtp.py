@@ -376,11 +376,11 @@ class GtpEngine:
         from games import IllegalMove
         from games.go import coords
 
-        t = text.strip().lower()
-        if t == "pass":
+        t = text.strip()
+        if t.lower() == "pass":
             return self.game.pass_action
         try:
-            return coords.from_gtp(t, self.game.size)
+            return coords.from_gtp(t, self.game.size)  # case-insensitive; errors quote the vertex as written
         except IllegalMove as err:
             raise GtpFailure(f"syntax error: {err}") from None
 

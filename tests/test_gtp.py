@@ -107,7 +107,7 @@ def test_session_game_errors_undo_and_scoring(session):
     assert session.ask("clear_board") == ["="]
     assert session.ask("play b D4") == ["="]
     assert session.ask("play w D4")[0].startswith("? illegal move")
-    assert session.ask("play w Z9")[0].startswith("? syntax error")
+    assert session.ask("play w Z9")[0] == "? syntax error: 'Z9' is off the 7x7 board (columns A-G without I, rows 1-7)"
     assert session.ask("play w I3")[0].startswith("? syntax error")
     assert session.ask("play purple D5")[0].startswith("? syntax error")
     assert session.ask("play b")[0].startswith("? syntax error")
