@@ -108,10 +108,12 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
 
 def stop_on_sigterm() -> None:
     """``kill`` (SIGTERM, e.g. from ``timeout`` or a cluster scheduler) stops a training command like Ctrl-C:
-    it raises KeyboardInterrupt in the main thread, so the run saves its checkpoint before it exits."""
+    it raises KeyboardInterrupt in the main thread, so the run saves its checkpoint before it exits. Repeats
+    (``timeout`` forwards the signal that ``pkill`` also sent) are ignored while the command is stopping."""
     import signal
 
     def _terminate(*_):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
