@@ -63,7 +63,7 @@ def propagate(encode: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, b
     return torch.cat([encode(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]) if len(x) else x
 
 
-def add_pretrain_args(parser: argparse.ArgumentParser, sizes: str) -> None:
+def add_pretrain_args(parser: argparse.ArgumentParser, sizes: str, finetune_dropout: float = 0.0) -> None:
     group = parser.add_argument_group("greedy pre-training (defaults: the example's preset)")
     group.add_argument("--sizes", default=sizes, help="hidden layer sizes, bottom to top (default: %(default)s)")
     group.add_argument("--pretrain-epochs", type=int, default=None, help="epochs per layer")
@@ -72,16 +72,41 @@ def add_pretrain_args(parser: argparse.ArgumentParser, sizes: str) -> None:
     group.add_argument("--pretrain-momentum", type=float, default=None)
     group.add_argument("--pretrain-weight-decay", type=float, default=None)
     group.add_argument("--pretrain-optimizer", default=None)
-    group.add_argument("--finetune-dropout", type=float, default=0.0, help="dropout after each hidden layer while "
-                       "fine-tuning (default: %(default)s)")
+    group.add_argument("--finetune-dropout", type=float, default=finetune_dropout, help="dropout after each hidden "
+                       "layer while fine-tuning (Srivastava et al. 2014; default: %(default)s)")
+    group.add_argument("--finetune-input-dropout", type=float, default=0.0, help="dropout of the input pixels "
+                       "while fine-tuning (Srivastava et al. 2014 keep 80%%; default: %(default)s)")
     group.add_argument("--no-finetune", action="store_true", help="stop after pre-training")
+
+
+def check_args(args) -> None:
+    """Fine-tuning options checked before pre-training starts (not after an hour of it)."""
+    for name in ("finetune_dropout", "finetune_input_dropout"):
+        rate = getattr(args, name)
+        if not 0.0 <= rate < 1.0:
+            raise UserError(f"--{name.replace('_', '-')} must be in [0, 1), got {rate}")
 
 
 def pretrain_config(args, preset: dict) -> train.TrainConfig:
     return train.train_config(args, preset, prefix="pretrain_")
 
 
+def input_dropout(rate: float) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None:
+    """Dropout of the input units as a training-batch transform: each pixel zeroed with probability ``rate``,
+    the rest scaled by ``1 / (1 - rate)`` so the test-time net (no dropout) sees inputs of the same mean."""
+    if rate == 0:
+        return None
+
+    def drop(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        keep = torch.rand(x.shape, generator=generator) >= rate
+        return x * keep / (1.0 - rate)
+
+    return drop
+
+
 def finetune(args, net, mnist, cfg: train.TrainConfig, title: str, metadata: dict) -> dict:
-    """Supervised training of the whole net on MNIST (``examples.train.fit_classifier``)."""
+    """Supervised training of the whole net on MNIST (``examples.train.fit_classifier``), with
+    ``--finetune-dropout`` in the net and ``--finetune-input-dropout`` on its inputs."""
     return train.fit_classifier(net, mnist.train_images, mnist.train_labels, mnist.test_images, mnist.test_labels,
-                                cfg, args, name="finetune", title=title, metadata=metadata)
+                                cfg, args, name="finetune", title=title, metadata=metadata,
+                                augment=input_dropout(args.finetune_input_dropout))

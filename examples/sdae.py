@@ -9,7 +9,9 @@ with sigmoid units and tied weights,
 trained to reconstruct its *clean* input ``x`` from a corrupted copy ``x~`` (masking noise: a fraction ``nu`` of
 the inputs, chosen at random, set to 0). Layers are trained greedily, each on the clean codes of the one below;
 then the encoders initialize a ``nets`` sigmoid MLP with a softmax layer that is fine-tuned by backpropagation
-(``examples.pretrain``). The paper's SDAE-3 (three layers of 1,000, nu = 0.25 on MNIST) has 1.28% test error.
+(``examples.pretrain``), with dropout on the hidden units (Srivastava et al. 2014): without it the net fits the
+training set and stops improving at about 98.4-98.6%. The paper's SDAE-3 (three layers of 1,000, nu = 0.25 on
+MNIST) has 1.28% test error.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from . import mnist as mnist_example
 from . import pretrain, train
 
 PRETRAIN = dict(epochs=15, batch_size=64, optimizer="sgd", lr=0.1, momentum=0.9)
-FINETUNE = dict(epochs=30, batch_size=100, optimizer="sgd", lr=0.1, momentum=0.9, scheduler="cosine")
+FINETUNE = dict(epochs=60, batch_size=100, optimizer="sgd", lr=0.1, momentum=0.9, scheduler="cosine")
+FINETUNE_DROPOUT = 0.2
 
 
 class DenoisingAutoencoder(nn.Module):
@@ -68,7 +71,7 @@ def mask(x: torch.Tensor, fraction: float, generator: torch.Generator | None = N
 def train_layer(dae: DenoisingAutoencoder, inputs: torch.Tensor, held_out: torch.Tensor, cfg: train.TrainConfig,
                 args, index: int) -> dict:
     order = torch.Generator().manual_seed(args.seed + 100 * index)
-    noise = torch.Generator().manual_seed(args.seed + 100 * index + 1)
+    noise = torch.Generator(device=inputs.device).manual_seed(args.seed + 100 * index + 1)
     steps = math.ceil(len(inputs) / cfg.batch_size)
     trainer = train.Trainer(dae, cfg, steps_per_epoch=steps, run_dir=args.run_dir, name=f"dae{index}",
                             generators={"order": order, "noise": noise}, progress=not args.no_progress,
@@ -77,14 +80,14 @@ def train_layer(dae: DenoisingAutoencoder, inputs: torch.Tensor, held_out: torch
 
     def batches(epoch: int):
         for idx in datasets.batches(len(inputs), cfg.batch_size, order):
-            yield inputs[idx]
+            yield inputs[idx.to(inputs.device)]
 
     def step(x):
         return {"loss": dae.reconstruction_loss(x, mask(x, args.noise, noise))}
 
     def evaluate():
-        return {"held_out_denoising": float(dae.reconstruction_loss(held_out, mask(held_out, args.noise,
-                                                                                     torch.Generator().manual_seed(1)))),
+        fixed = torch.Generator(device=held_out.device).manual_seed(1)     # the same corruption every epoch
+        return {"held_out_denoising": float(dae.reconstruction_loss(held_out, mask(held_out, args.noise, fixed))),
                 "held_out_reconstruction": float(dae.reconstruction_loss(held_out))}
 
     return trainer.fit(batches, step, evaluate, resume=args.resume)
@@ -92,7 +95,7 @@ def train_layer(dae: DenoisingAutoencoder, inputs: torch.Tensor, held_out: torch
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m examples.sdae", description=__doc__.split("\n")[0])
-    pretrain.add_pretrain_args(p, "1000,1000,1000")
+    pretrain.add_pretrain_args(p, "1000,1000,1000", FINETUNE_DROPOUT)
     p.add_argument("--noise", type=float, default=0.25, help="masking noise: fraction of inputs zeroed")
     mnist_example.add_data_args(p)
     train.add_train_args(p, "sdae")
@@ -104,16 +107,17 @@ def main(argv=None) -> int:
     clock = train.setup(args)
     if not 0.0 <= args.noise < 1.0:
         raise UserError(f"--noise must be in [0, 1), got {args.noise}")
+    pretrain.check_args(args)
     sizes = pretrain.parse_sizes(args.sizes)
     pre_cfg = pretrain.pretrain_config(args, PRETRAIN)
     fine_cfg = train.train_config(args, FINETUNE)
     data = mnist_example.load(args)
-    inputs = data.train_images.flatten(1)
-    held_out = data.test_images.flatten(1)[:1000]
+    inputs = data.train_images.flatten(1).to(args.device)
+    held_out = data.test_images.flatten(1)[:1000].to(args.device)
     dims = [inputs.shape[1], *sizes]
     layers, layers_result = [], []
     for i in range(len(sizes)):
-        dae = DenoisingAutoencoder(dims[i], dims[i + 1])
+        dae = DenoisingAutoencoder(dims[i], dims[i + 1]).to(args.device)
         result = train_layer(dae, inputs, held_out, pre_cfg, args, i + 1)
         layers_result.append({"layer": i + 1, "shape": [dims[i], dims[i + 1]], **result["final"]})
         layers.append(dae)

@@ -191,6 +191,8 @@ class Trainer:
         optimizer: ``"auto"`` (from ``cfg``), an optimizer, or ``None`` when ``step`` optimizes by itself.
         extra_optimizers: more optimizers whose state the checkpoint keeps (a GAN's second one).
         generators: named random generators (data order, augmentation, noise) saved and restored with it.
+        states: more named objects with ``state_dict()`` / ``load_state_dict()`` that the checkpoint keeps (the
+            persistent Markov chains of PCD).
         progress: rich progress bars on stderr; per-epoch summaries are printed either way (unless ``quiet``).
         metadata: stored in the checkpoint (the example's options).
         run_clock: the command's clock (``setup``); a resumed checkpoint credits it with the time its earlier
@@ -200,7 +202,8 @@ class Trainer:
     def __init__(self, model: nn.Module, cfg: TrainConfig, *, steps_per_epoch: int, run_dir: str | Path,
                  name: str = "checkpoint", optimizer: torch.optim.Optimizer | str | None = "auto",
                  extra_optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
-                 generators: Mapping[str, Any] | None = None, progress: bool = True, quiet: bool = False,
+                 generators: Mapping[str, Any] | None = None, states: Mapping[str, Any] | None = None,
+                 progress: bool = True, quiet: bool = False,
                  metadata: Mapping | None = None, title: str | None = None, run_clock: Clock | None = None):
         self.model, self.cfg = model, cfg
         self.run_clock = run_clock
@@ -211,6 +214,7 @@ class Trainer:
                           if self.optimizer is not None else None)
         self.extra_optimizers = dict(extra_optimizers or {})
         self.generators = dict(generators or {})
+        self.states = dict(states or {})
         self.progress, self.quiet = progress and not quiet, quiet
         self.metadata = dict(metadata or {})
         self.title = title or name
@@ -221,7 +225,8 @@ class Trainer:
     def save(self) -> Path:
         extra = {"epoch": self.epoch, "history": self.history, "done": self.epoch >= self.cfg.epochs,
                  "wall_s": self.clock.wall, "cpu_s": self.clock.cpu, "train_config": dataclasses.asdict(self.cfg),
-                 "optimizers": {k: o.state_dict() for k, o in self.extra_optimizers.items()}}
+                 "optimizers": {k: o.state_dict() for k, o in self.extra_optimizers.items()},
+                 "states": {k: s.state_dict() for k, s in self.states.items()}}
         return nets.save_checkpoint(self.path, self.model, self.optimizer, step=self.step_count,
                                     scheduler=self.scheduler, generators=self.generators, metadata=self.metadata,
                                     extra=extra)
@@ -237,6 +242,8 @@ class Trainer:
             self.log(f"resuming {self.path} (trained for {saved_cfg.get('epochs')} epochs) to {self.cfg.epochs}")
         for key, opt in self.extra_optimizers.items():
             opt.load_state_dict(ckpt.extra["optimizers"][key])
+        for key, state in self.states.items():
+            state.load_state_dict(ckpt.extra["states"][key])
         self.epoch, self.step_count = int(ckpt.extra["epoch"]), ckpt.step
         self.history = list(ckpt.extra.get("history", []))
         self.clock = Clock(ckpt.extra.get("wall_s", 0.0), ckpt.extra.get("cpu_s", 0.0))

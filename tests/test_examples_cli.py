@@ -78,6 +78,20 @@ def test_dbn_smoke_generates_digits(tmp_path, fake_mnist, capsys):
     assert (run / "samples.png").read_bytes()[:4] == b"\x89PNG"
     for name in ("rbm1.pt", "rbm2.pt", "rbm3.pt", "finetune.pt"):
         assert nets.read_checkpoint(run / name).extra["done"]
+    # the top RBM learned by PCD (the default): its checkpoint holds the persistent chains, one per batch row
+    assert [layer["negative"] for layer in result["pretrain"]] == ["cd", "cd", "pcd"]
+    assert "free_energy_chains" in result["pretrain"][2]
+    assert nets.read_checkpoint(run / "rbm3.pt").extra["states"]["persistent"]["state"].shape == (16, 30)
+
+
+def test_dbn_top_rbm_by_cd_and_fine_tuning_options(tmp_path, fake_mnist, capsys):
+    run = tmp_path / "dbn"
+    _, result = _run(dbn.main, ["--data-dir", str(fake_mnist), "--run-dir", str(run), "--sizes", "20,30",
+                                "--pretrain-epochs", "1", "--top", "cd", "--samples-per-digit", "0",
+                                "--finetune-dropout", "0.5", "--finetune-input-dropout", "0.2", *MNIST_ARGS], capsys)
+    assert [layer["negative"] for layer in result["pretrain"]] == ["cd", "cd"]
+    assert result["pretrain"][1]["lr"] == result["pretrain_config"]["lr"]      # cd: the pre-training rate
+    assert nets.read_checkpoint(run / "finetune.pt").config["backbone"]["dropout"] == 0.5
 
 
 def test_sdae_smoke(tmp_path, fake_mnist, capsys):
@@ -134,6 +148,8 @@ def test_gpt_validation_loss_is_exact_over_the_split():
                                           "missing; looked in {tmp}"),
     (mnist.main, ["--lr", "0"], "lr must be > 0"),
     (dbn.main, ["--sizes", "500,x"], "layer sizes must be comma-separated integers"),
+    (dbn.main, ["--pcd-chains", "0"], "--pcd-chains must be >= 1, got 0"),
+    (sdae.main, ["--finetune-input-dropout", "1"], "--finetune-input-dropout must be in [0, 1), got 1.0"),
     (charlm.main, ["--text", "{tmp}/none.txt"], "text corpus {tmp}/none.txt does not exist"),
     (gan.main, ["--classifier", "{tmp}/none.pt"], "checkpoint {tmp}/none.pt does not exist"),
 ])

@@ -10,7 +10,7 @@ import torch
 
 from engine.cli import UserError
 from examples import pretrain, train
-from examples.rbm import RBM, bernoulli, cd_update
+from examples.rbm import RBM, PersistentChain, bernoulli, cd_update
 from examples.sdae import DenoisingAutoencoder, mask
 
 LN3 = math.log(3.0)
@@ -65,6 +65,84 @@ def test_cd1_sampling_replays_the_algorithm_step_by_step():
     q2 = torch.sigmoid(x2 @ before.t())
     assert torch.equal(out["h1"], h1) and torch.equal(out["x2"], x2)
     torch.testing.assert_close(rbm.weight.data, before + 0.5 * (h1.t() @ x1 - q2.t() @ x2) / 5)
+
+
+
+def test_negative_statistics_average_over_their_own_particles():
+    # PCD may run more chains than the batch has rows: each side of the update is its own mean.
+    rbm = _hand_rbm()
+    x1 = torch.tensor([[1.0, 0.0, 1.0]])
+    h1 = torch.tensor([[1.0, 0.0]])
+    x2 = torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    q2 = rbm.set_cd_gradients(x1, h1, x2)
+    # Q(h2 = 1 | x2) = [[3/4, 1/2], sigm([0, -ln 3]) = [1/2, 1/4]]
+    torch.testing.assert_close(q2, torch.tensor([[0.75, 0.5], [0.5, 0.25]]))
+    negative = (q2.t() @ x2) / 2                                   # [[3/8, 3/8, 0], [1/4, 1/4, 0]]
+    torch.testing.assert_close(rbm.weight.grad, -(h1.t() @ x1 - negative), atol=1e-6, rtol=0)
+    torch.testing.assert_close(rbm.visible_bias.grad, -torch.tensor([0.5, -0.5, 1.0]))
+    torch.testing.assert_close(rbm.hidden_bias.grad, -torch.tensor([1.0 - 0.625, -0.375]))
+
+
+def test_pcd_chains_carry_over_from_one_update_to_the_next():
+    torch.manual_seed(0)
+    rbm = RBM(6, 4)
+    with torch.no_grad():
+        rbm.weight.normal_(0, 1)
+    data = bernoulli(torch.full((5, 6), 0.5), torch.Generator().manual_seed(1))
+    chain = PersistentChain(3)
+    gen = torch.Generator().manual_seed(7)
+    first = chain.gradients(rbm, data, 1, gen)
+    assert first["x2"].shape == (3, 6) and torch.equal(chain.state, first["x2"])
+    assert first["reconstruction_error"] is None
+    carried = chain.state.clone()
+    weight = rbm.weight.detach().clone()
+    # The second update, replayed by hand from the same random numbers: the negative phase starts at the state the
+    # first one left (h ~ Q(h | carried), x2 ~ P(x | h)), not at the data.
+    replay = torch.Generator().set_state(gen.get_state())
+    second = chain.gradients(rbm, data, 1, gen)
+    h1 = (torch.rand((5, 4), generator=replay) < torch.sigmoid(data @ weight.t())).float()
+    h = (torch.rand((3, 4), generator=replay) < torch.sigmoid(carried @ weight.t())).float()
+    x2 = (torch.rand((3, 6), generator=replay) < torch.sigmoid(h @ weight)).float()
+    assert torch.equal(second["h1"], h1) and torch.equal(second["x2"], x2) and torch.equal(chain.state, x2)
+    q2 = torch.sigmoid(x2 @ weight.t())
+    torch.testing.assert_close(rbm.weight.grad, -(h1.t() @ data / 5 - q2.t() @ x2 / 3))
+    # a checkpoint keeps the chains
+    restored = PersistentChain(1)
+    restored.load_state_dict(chain.state_dict())
+    assert restored.chains == 3 and torch.equal(restored.state, chain.state)
+
+
+def _fraction_of_gibbs_runs_reaching_the_data(persistent: bool) -> float:
+    """Train an RBM on 5 sparse patterns (CD-1 or PCD-1, the DBN's top-RBM settings: momentum 0.9, a learning
+    rate decaying linearly to 0), then run Gibbs chains from random visible states: the fraction that ends within
+    5 bits of a training pattern."""
+    patterns = bernoulli(torch.full((5, 100), 0.2), torch.Generator().manual_seed(11))
+    data = patterns.repeat(12, 1)
+    torch.manual_seed(0)
+    rbm = RBM(100, 200)
+    chain = PersistentChain(20)
+    gen = torch.Generator().manual_seed(0)
+    opt = torch.optim.SGD(rbm.parameters(), lr=0.1, momentum=0.9)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / 500)
+    for _ in range(500):
+        opt.zero_grad()
+        if persistent:
+            chain.gradients(rbm, data, 1, gen)
+        else:
+            rbm.cd_gradients(data, 1, gen)
+        opt.step()
+        sched.step()
+    start = bernoulli(torch.full((100, 100), 0.5), torch.Generator().manual_seed(3))
+    samples = (rbm.gibbs(start, 200, torch.Generator().manual_seed(4)) > 0.5).float()
+    distance = (samples[:, None, :] - patterns[None]).abs().sum(dim=2).min(dim=1).values
+    return (distance <= 5).float().mean().item()
+
+
+def test_pcd_lets_gibbs_sampling_from_random_starts_reach_the_data_where_cd_leaves_traps():
+    # CD-1 only shapes the free energy next to the data: about a third of the chains started at random stay in
+    # states it never visited (the DBN's grey blobs). PCD's chains visit them and the update raises them.
+    assert _fraction_of_gibbs_runs_reaching_the_data(persistent=True) >= 0.95
+    assert _fraction_of_gibbs_runs_reaching_the_data(persistent=False) <= 0.85
 
 
 def test_free_energy_matches_its_definition():
@@ -144,6 +222,17 @@ def test_masking_noise_zeroes_the_given_fraction():
     assert abs(kept - 0.75) < 0.01
 
 
+
+def test_input_dropout_zeroes_pixels_and_keeps_the_mean():
+    assert pretrain.input_dropout(0.0) is None
+    drop = pretrain.input_dropout(0.2)
+    x = torch.full((100, 784), 0.5)
+    out = drop(x, torch.Generator().manual_seed(0))
+    assert abs((out == 0).float().mean().item() - 0.2) < 0.01
+    assert set(out.unique().tolist()) == {0.0, 0.5 / 0.8}             # survivors scaled by 1 / (1 - rate)
+    assert torch.equal(out, drop(x, torch.Generator().manual_seed(0)))  # drawn from the given generator
+
+
 def test_pretrained_layers_go_into_the_nets_mlp():
     rbms = [RBM(784, 8), RBM(8 + 10, 6, label_units=10)]
     net = pretrain.finetune_net([8, 6], dropout=0.0)
@@ -213,3 +302,41 @@ def test_resumed_trainer_credits_the_run_clock_with_earlier_sessions(tmp_path):
     train.Trainer(model, cfg, steps_per_epoch=1, run_dir=tmp_path / "new", progress=False, quiet=True,
                   run_clock=fresh_clock).fit(batches, step, resume=True)
     assert fresh_clock.wall < 100.0                                         # nothing to resume: nothing credited
+
+
+def test_a_resumed_pcd_run_continues_the_same_chains(tmp_path):
+    # A run stopped after its first epoch and resumed from the checkpoint ends exactly where an uninterrupted run
+    # does: the checkpoint keeps the persistent chains (Trainer ``states``) with the weights and generators.
+    cfg = train.TrainConfig(epochs=2, batch_size=20, optimizer="sgd", lr=0.05, momentum=0.5, scheduler="linear")
+    data = _patterns()
+
+    def run(folder, stop_after: int | None = None):
+        torch.manual_seed(0)
+        rbm, chain = RBM(12, 6), PersistentChain(7)
+        gen = torch.Generator().manual_seed(1)
+        trainer = train.Trainer(rbm, cfg, steps_per_epoch=3, run_dir=folder, generators={"chain": gen},
+                                states={"persistent": chain}, progress=False, quiet=True)
+
+        def batches(epoch):
+            yield from data.split(20)
+
+        def step(x):
+            if stop_after is not None and trainer.step_count == stop_after:
+                raise KeyboardInterrupt
+            chain.gradients(rbm, x, 1, gen)
+            return {}
+
+        try:
+            trainer.fit(batches, step, resume=True)
+        except KeyboardInterrupt:
+            pass
+        return rbm, chain
+
+    straight_rbm, straight_chain = run(tmp_path / "a")
+    run(tmp_path / "b", stop_after=4)                       # stopped inside epoch 2: the checkpoint is epoch 1's
+    resumed_rbm, resumed_chain = run(tmp_path / "b")
+    assert torch.equal(resumed_chain.state, straight_chain.state)
+    assert all(torch.equal(a, b) for a, b in zip(resumed_rbm.state_dict().values(),
+                                                 straight_rbm.state_dict().values(), strict=True))
+    fresh_rbm, _ = run(tmp_path / "c", stop_after=4)
+    assert not torch.equal(fresh_rbm.weight, straight_rbm.weight)   # the stopped run really stopped early
