@@ -77,7 +77,7 @@ def test_actor_blocks_fill_the_replay_with_actor_priorities():
 def test_apex_cartpole_learns_survives_a_killed_actor_and_resumes(local_ray, tmp_path):
     from engine.distributed.apex import ApexTrainer
 
-    cfg = _cartpole()
+    cfg = _cartpole("train.total_steps=8000")  # four evaluations: asynchronous actors make some runs slow starters
     trainer = ApexTrainer(cfg, tmp_path / "run", seed=1, progress=False, echo=lambda text: None)
     killed = []
 
@@ -98,7 +98,7 @@ def test_apex_cartpole_learns_survives_a_killed_actor_and_resumes(local_ray, tmp
                           resume=True, progress=False, echo=lambda text: None)
     assert resumed.step == first["steps"] and resumed.agent.updates == first["updates"]
     summary = resumed.run()
-    assert summary["steps"] >= 6000
+    assert summary["steps"] >= 8000
     # uniformly random play averages about 22 on CartPole; learnt play holds the pole far longer
     assert summary["best_eval_return"] >= 100, summary["evaluations"]
 

@@ -43,7 +43,7 @@ def test_uci_handshake_declares_options(engine):
     assert "default 30 min 1" in options["Simulations"]
     assert not any("Hash" in name for name in options)
     # without a checkpoint the engine says on stderr what it plays with
-    assert any("notice:" in x and "material" in x for x in engine.stderr)
+    engine.stderr_until(0, lambda got: any("notice:" in x and "material" in x for x in got))
 
 
 def test_nodes_limit_is_honoured_and_bestmove_sent_once(engine):
@@ -135,7 +135,7 @@ def test_malformed_commands_get_a_message_and_the_engine_keeps_running(engine):
         engine.send(line)
     engine.send("setoption name NoSuchOption value 1")
     engine.ready(30)
-    messages = engine.stderr[before:]
+    messages = engine.stderr_until(before, lambda lines: any("NoSuchOption" in x for x in lines))
     assert len([m for m in messages if m.startswith("error:")]) == len(bad)
     joined = "\n".join(messages)
     assert "e7e4" in joined and "unknown command 'flyaway'" in joined and "NoSuchOption" in joined
@@ -145,7 +145,8 @@ def test_malformed_commands_get_a_message_and_the_engine_keeps_running(engine):
                           ("go sideways nodes 10", "unknown argument 'sideways'")]:
         engine.send(line)
         lines = engine.read_until("bestmove", 30)
-        assert message in "\n".join(engine.stderr[before:]) and len(bestmoves(lines)) == 1
+        engine.stderr_until(before, lambda got, message=message: message in "\n".join(got))
+        assert len(bestmoves(lines)) == 1
         # the position is still 1. e4: the bad commands left it alone
         board = chess.Board()
         board.push_uci("e2e4")
@@ -205,8 +206,8 @@ def test_quit_while_thinking_sends_bestmove_and_exits():
 def test_bad_checkpoint_exits_with_one_line(tmp_path):
     missing = UciProcess("--checkpoint", str(tmp_path / "nope.pt"))
     assert missing.proc.wait(timeout=120) == 2
-    time.sleep(0.2)
-    assert len(missing.stderr) == 1 and "nope.pt" in missing.stderr[0]
+    stderr = missing.all_stderr()
+    assert len(stderr) == 1 and "nope.pt" in stderr[0]
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a checkpoint")
     proc = UciProcess("--checkpoint", str(corrupt))
@@ -214,9 +215,9 @@ def test_bad_checkpoint_exits_with_one_line(tmp_path):
     proc.read_until("uciok", START_TIMEOUT)  # answered at once; the network loads in the background
     proc.send("isready")
     assert proc.proc.wait(timeout=START_TIMEOUT) == 2
-    time.sleep(0.2)
-    errors = [x for x in proc.stderr if x.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in "\n".join(proc.stderr)
+    stderr = proc.all_stderr()
+    errors = [x for x in stderr if x.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in "\n".join(stderr)
 
 
 # ------------------------------------------------------------------------------------------- in process

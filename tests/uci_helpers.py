@@ -20,7 +20,9 @@ class UciProcess:
         self.lines: queue.Queue = queue.Queue()
         self.stderr: list[str] = []
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True).start()
+        self._stderr_pump = threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append),
+                                             daemon=True)
+        self._stderr_pump.start()
 
     @staticmethod
     def _pump(stream, sink) -> None:
@@ -56,6 +58,24 @@ class UciProcess:
             except queue.Empty:
                 break
         return out
+
+    def stderr_until(self, start: int, done, timeout: float = 30) -> list[str]:
+        """stderr lines from index ``start`` on, once ``done(lines)`` holds (stderr is its own pipe, read by its
+        own thread: a line written before a stdout reply may arrive after it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = list(self.stderr[start:])
+            if done(lines):
+                return lines
+            if time.monotonic() > deadline:
+                raise AssertionError(f"stderr did not reach the expected lines within {timeout} s: {lines}")
+            time.sleep(0.02)
+
+    def all_stderr(self, timeout: float = 30) -> list[str]:
+        """Every stderr line of a process that has exited (waits for its pipe to be read to the end)."""
+        self.proc.wait(timeout=timeout)
+        self._stderr_pump.join(timeout)
+        return list(self.stderr)
 
     def ready(self, timeout: float = START_TIMEOUT) -> None:
         self.send("isready")
