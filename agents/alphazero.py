@@ -5,9 +5,11 @@
 
 The default checkpoint is ``agents/checkpoints/<game>.pt`` (installed with the package: tic-tac-toe and Connect
 Four ship one). Play has no noise (``MCTSConfig.for_play``): PUCT plays the most visited move, Gumbel the
-sequential-halving winner without Gumbel noise. The subtree of the move played is kept between moves
-(``observe``). ``choose(state, progress, simulations=, seconds=)`` is ``MCTSAgent``'s (budgets, progress reports,
-stop); ``choose_batch(states)`` searches many positions at once (one network call per
+sequential-halving winner without Gumbel noise. In games that ask for it (``game.decisive_moves``: Connect Four,
+tic-tac-toe) the search looks two plies ahead at every expansion (``MCTSConfig.decisive_moves``), so a win on the
+spot, or the only move that stops one, is found whatever the network's prior says of it. The subtree of the move
+played is kept between moves (``observe``). ``choose(state, progress, simulations=, seconds=)`` is ``MCTSAgent``'s
+(budgets, progress reports, stop); ``choose_batch(states)`` searches many positions at once (one network call per
 search step for all of them).
 """
 
@@ -68,7 +70,8 @@ class AlphaZeroAgent(MCTSAgent):
     """Network + search: ``MCTSAgent`` over a ``PolicyValueEvaluator`` (so budgets, progress reports, ``stop``
     and subtree reuse are the same as pure MCTS), plus resignation and many positions at once.
 
-    Keyword options: ``simulations`` (800), ``gumbel`` (False: PUCT), ``c_init``, ``device``,
+    Keyword options: ``simulations`` (800), ``gumbel`` (False: PUCT), ``c_init``, ``decisive`` (decisive and
+    anti-decisive moves; default ``game.decisive_moves``: on for Connect Four and tic-tac-toe), ``device``,
     ``resign_threshold`` (resign when the root value and the best move's Q are below it; None: never), ``top``
     (moves reported), ``time_limit`` (seconds per move), ``max_batch`` (positions per ``choose_batch`` search)."""
 
@@ -123,14 +126,23 @@ class AlphaZeroAgent(MCTSAgent):
         return out
 
 
-def make_alphazero(game, arg, seed=0, simulations=None, gumbel=None, device="cpu", resign_threshold=None,
-                   c_init=None, top=5, time_limit=None, **_):
-    """``alphazero[:CHECKPOINT]``: the shipped checkpoint of the game by default."""
-    net, ckpt = load_network(game, arg)
-    config = MCTSConfig(simulations=int(simulations) if simulations else 800, dirichlet_epsilon=0.0,
-                        gumbel=bool(gumbel) if gumbel is not None else False)
+def play_config(game, simulations: int = 800, gumbel: bool = False, c_init: float | None = None,
+                decisive: bool | None = None) -> MCTSConfig:
+    """The AlphaZero player's search: no noise, PUCT (or Gumbel), and decisive and anti-decisive moves where the
+    game asks for them (``game.decisive_moves``; ``decisive`` overrides). ``agents.make`` and ``engine.match``
+    build their players with it."""
+    config = MCTSConfig(simulations=int(simulations), dirichlet_epsilon=0.0, gumbel=bool(gumbel),
+                        decisive_moves=bool(game.decisive_moves if decisive is None else decisive))
     if c_init is not None:
         config = dataclasses.replace(config, c_init=float(c_init))
+    return config
+
+
+def make_alphazero(game, arg, seed=0, simulations=None, gumbel=None, device="cpu", resign_threshold=None,
+                   c_init=None, top=5, time_limit=None, decisive=None, **_):
+    """``alphazero[:CHECKPOINT]``: the shipped checkpoint of the game by default."""
+    net, ckpt = load_network(game, arg)
+    config = play_config(game, int(simulations) if simulations else 800, bool(gumbel), c_init, decisive)
     name = "alphazero" if not arg else f"alphazero:{Path(arg).stem}"
     return AlphaZeroAgent(game, net, config, seed=seed, name=name, device=device,
                           resign_threshold=resign_threshold, top=top, time_limit=time_limit)

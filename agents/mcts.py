@@ -227,10 +227,6 @@ def make_pure_mcts(game, arg, seed=0, simulations=None, rollouts=1, time_limit=N
         evaluator, leaves = own(rollouts, seed=seed or 0), 8
     else:
         evaluator, leaves = RolloutEvaluator(game, rollouts=rollouts, seed=seed or 0), 1
-    # Uniform priors give every root move the same first-play urgency, and ties go to the lowest action: with
-    # AlphaZero's FPU reduction the search kept to the first moves it tried and never tried the last action
-    # (pass in Go, so it could not end a game it had won). UCB1's rule instead: every root move is tried once
-    # before any is tried twice (a first-play value far above any Q).
-    config = MCTSConfig(simulations=n, dirichlet_epsilon=0.0, leaves_per_tree=leaves, fpu_reduction_root=-1000.0)
+    config = MCTSConfig.pure(n, leaves_per_tree=leaves)
     return MCTSAgent(game, evaluator, config, seed=seed,
                      name=f"mcts:{n}" if time_limit is None else f"mcts:{time_limit:g}s", time_limit=time_limit)

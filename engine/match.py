@@ -3,12 +3,13 @@
     python -m engine.match connect4 alphazero mcts:1000 --games 100 --simulations 800 --json
     python -m engine.match tictactoe alphazero:runs/tictactoe-.../checkpoints/best.pt random --games 50
 
-Players are ``random``, ``mcts:N`` (pure MCTS, N rollout simulations a move) and ``alphazero[:CHECKPOINT]`` (the
-shipped network of the game by default, ``--simulations`` a move). Unlike ``engine.arena``, which plays one game
-after another through the agent interface, every game of the match advances together: the search players make one
-network call per search step for all games (``engine.alphazero.evaluation.play_match``, the self-play run's
-arena). Each opening of ``--opening-moves`` random plies is played with both colours; the result line gives wins,
-draws and losses of A and its score.
+Players are ``random``, ``mcts:N`` (pure MCTS, N rollout simulations a move: ``MCTSConfig.pure``, as in
+``agents.make``) and ``alphazero[:CHECKPOINT]`` (the shipped network of the game by default, ``--simulations`` a
+move, the search of ``agents.alphazero.play_config``: the player of ``agents.make("alphazero")``). Unlike
+``engine.arena``, which plays one game after another through the agent interface, every game of the match advances
+together: the search players make one network call per search step for all games
+(``engine.alphazero.evaluation.play_match``, the self-play run's arena). Each opening of ``--opening-moves`` random
+plies is played with both colours; the result line gives wins, draws and losses of A and its score.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import argparse
 
 from .alphazero.evaluation import BatchedPlayer, RandomPlayer, SearchPlayer, mcts_baseline, play_match, score_of
 from .cli import UserError, add_common_args, emit, make_game, pin_threads, run_main
-from .mcts import MCTSConfig
 
 
 def _player_from_spec(game, spec: str, games: int, simulations: int, seed: int) -> BatchedPlayer:
@@ -30,12 +30,11 @@ def _player_from_spec(game, spec: str, games: int, simulations: int, seed: int) 
             raise ValueError(f"{spec}: the argument is the number of simulations per move, e.g. mcts:1000")
         return mcts_baseline(game, int(arg or 1000), games, seed)
     if kind == "alphazero":
-        from agents.alphazero import load_network
+        from agents.alphazero import load_network, play_config
         from nets import PolicyValueEvaluator
 
         net, _ = load_network(game, arg or None)
-        return SearchPlayer(game, spec, PolicyValueEvaluator(net, device="cpu"),
-                            MCTSConfig(simulations=simulations, dirichlet_epsilon=0.0), games)
+        return SearchPlayer(game, spec, PolicyValueEvaluator(net, device="cpu"), play_config(game, simulations), games)
     raise ValueError(f"unknown player {spec!r}: random, mcts:N or alphazero[:CHECKPOINT]")
 
 

@@ -100,6 +100,9 @@ class Game:
     # The most legal actions any position can have (None: num_actions); the search keeps this many edge slots
     # per node, so a bound far below num_actions (chess: 218 of 4,672) saves memory and selection time.
     max_legal_actions: int | None = None
+    # Whether the AlphaZero player searches with decisive and anti-decisive moves (``MCTSConfig.decisive_moves``):
+    # a two-ply look-ahead at every expansion, cheap where positions have few moves and games end on one move.
+    decisive_moves: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -134,6 +134,7 @@ class ConnectFour(Game):
     player_names = ("first player (X)", "second player (O)")
     num_symmetries = 2
     dirichlet_alpha = 1.0
+    decisive_moves = True
 
     def __init__(self, width: int = 7, height: int = 6):
         for label, v in (("width", width), ("height", height)):

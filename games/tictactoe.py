@@ -101,6 +101,7 @@ class TicTacToe(Game):
     player_names = ("X", "O")
     num_symmetries = 8
     dirichlet_alpha = 1.0
+    decisive_moves = True
 
     def __init__(self):
         self.params = np.zeros(1, dtype=np.int64)

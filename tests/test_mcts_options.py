@@ -190,3 +190,79 @@ def test_pruning_only_on_full_searches(c4):
     assert cheap.any() and result.full_search.any()
     raw = result.visits[cheap] / result.visits[cheap].sum(axis=1, keepdims=True)
     np.testing.assert_allclose(result.policy[cheap], raw, rtol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------------ decisive moves
+class BlindPrior:
+    """A network stand-in that cannot see one column: almost no prior there (and value 0 everywhere), as the
+    shipped Connect Four network was for the immediate wins and blocks of positions unlike its self-play games."""
+
+    def __init__(self, blind: int):
+        self.blind = blind
+
+    def __call__(self, planes, legal):
+        logits = np.zeros(legal.shape, np.float32)
+        logits[:, self.blind] = -12.0
+        return logits, np.zeros(len(legal), np.float32)
+
+
+BLIND_TACTICS = [
+    # (position, the move, why): the evaluator is blind to that move's column, at every node
+    ("121212", "1", "win"),      # X: four in column 1
+    ("12121", "1", "block"),     # O must cap column 1 (any other move lets X win there)
+    ("2233455", "1", "block"),   # O must take column 1: X's 2-3-4 bottom row, column 5 already capped
+]
+
+
+@pytest.mark.parametrize("position,move,why", BLIND_TACTICS, ids=[f"{p}-{w}" for p, _, w in BLIND_TACTICS])
+@pytest.mark.parametrize("search_kind", ["puct", "gumbel", "cached"])
+def test_decisive_moves_find_what_the_prior_hides(c4, position, move, why, search_kind):
+    from engine.mcts import CachedEvaluator
+
+    state = c4.parse_position(position)
+    action = c4.parse_move(state, move)
+    gumbel = search_kind == "gumbel"
+
+    def best(decisive):
+        cfg = MCTSConfig(simulations=400, dirichlet_epsilon=0.0, gumbel=gumbel, gumbel_scale=0.0,
+                         decisive_moves=decisive)
+        mcts = BatchedMCTS(c4, 1, cfg)
+        mcts.set_roots([state])
+        evaluator = BlindPrior(action)
+        if search_kind == "cached":  # a second search from the same root reads every node from the cache
+            evaluator = CachedEvaluator(evaluator, size=1 << 12)
+            mcts.run(evaluator)
+            mcts.reset(0, state)
+        result = mcts.run(evaluator)
+        return int(result.best_move[0]), result
+
+    plain, _ = best(False)
+    assert plain != action, "the blind prior should hide the move from the plain search (the test would be void)"
+    found, result = best(True)
+    assert found == action, f"{why} in {position}: searched {found + 1}, visits {result.visits[0]}"
+    assert result.prior[0, action] == pytest.approx(1.0)  # decisive, or the only move that is not lost
+    if why == "win" and not gumbel:  # (sequential halving still visits the other moves: its mean is lower)
+        assert result.value[0] == pytest.approx(1.0)
+
+
+def test_decisive_moves_value_a_lost_position_exactly(c4):
+    """X threatens both ends of the bottom row (columns 1 and 5): every O move loses, the root is worth -1."""
+    state = c4.parse_position("22334")
+    cfg = MCTSConfig(simulations=64, dirichlet_epsilon=0.0, decisive_moves=True)
+    mcts = BatchedMCTS(c4, 1, cfg)
+    mcts.set_roots([state])
+    result = mcts.run(UniformEvaluator(compiled=False))
+    assert result.value[0] == pytest.approx(-1.0)
+    assert (result.q[0][result.visits[0] > 0] == -1.0).all()
+    np.testing.assert_allclose(result.prior[0][c4.legal_mask(state)], 1.0 / 7)  # a lost node keeps its prior
+
+
+def test_decisive_moves_off_changes_nothing(c4):
+    """The option off is the search as it was: same visits as a config that never mentions it."""
+    state = c4.parse_position("4453")
+    out = []
+    for cfg in (MCTSConfig(simulations=200), MCTSConfig(simulations=200, decisive_moves=False)):
+        mcts = BatchedMCTS(c4, 2, cfg, seed=3)
+        mcts.set_roots([state, state])
+        out.append(mcts.run(RolloutEvaluator(c4)).visits)
+    np.testing.assert_array_equal(out[0], out[1])

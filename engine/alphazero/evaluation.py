@@ -156,6 +156,7 @@ def score_of(records: list[tuple[str, str, float]], name: str) -> float:
 
 
 def mcts_baseline(game, simulations: int, games: int, seed: int = 0) -> SearchPlayer:
-    """Pure MCTS with one random rollout per leaf and ``simulations`` simulations per move."""
-    return SearchPlayer(game, f"mcts:{simulations}", RolloutEvaluator(game, 1, seed),
-                        MCTSConfig(simulations=simulations, dirichlet_epsilon=0.0), games)
+    """Pure MCTS with one random rollout per leaf and ``simulations`` simulations per move: the search of
+    ``agents.make("mcts:N")`` (``MCTSConfig.pure``)."""
+    return SearchPlayer(game, f"mcts:{simulations}", RolloutEvaluator(game, 1, seed), MCTSConfig.pure(simulations),
+                        games)

@@ -64,7 +64,8 @@ I_MAX_LENGTH = 11    # rollout length cap (the game's max_game_length)
 I_SIMS_FULL = 12
 I_SIMS_CHEAP = 13
 I_NOISE = 14         # 1: mix Dirichlet noise into fresh roots (full searches)
-NUM_CFG_I = 15
+I_DECISIVE = 15      # 1: two-ply look-ahead at each expansion (decisive and anti-decisive moves)
+NUM_CFG_I = 16
 
 _kernel = njit(cache=True, _nrt=False)
 """Compiled without reference counting (nothing here allocates); callable from Python."""
@@ -248,6 +249,71 @@ def _expand(prior, edge_action, num_edges, raw_value, flags, b, n, logits, row, 
     raw_value[b, n] = value
     flags[b, n] = EXPANDED
     return True
+
+
+NO_EXACT_VALUE = 2.0
+"""What ``_decisive`` returns when the look-ahead proves nothing (values are in [-1, 1])."""
+
+
+@_helper
+def _decisive(rules, params, state, scratch, scratch_legal, prior, edge_action, num_edges, raw_value, b, n, work):
+    """Decisive and anti-decisive moves (Teytaud and Teytaud 2010) at node ``n``, a two-ply look-ahead.
+
+    A move that wins on the spot gets the whole prior: the node is a win for its mover (returns 1). Otherwise
+    every move after which the opponent wins on the spot loses, so its prior goes to the other moves; if every
+    move loses that way the node is lost (returns -1). Both are exact, and the raw value is set to them.
+    Returns ``NO_EXACT_VALUE`` when neither holds.
+
+    Without it a network prior that misses an immediate win or the only block (in a position unlike its
+    self-play games) keeps the search off that move for hundreds of simulations: the first-play urgency values
+    an unvisited move below the visited ones."""
+    st = state[b, n]
+    me = rules.to_play(params, st)
+    won = 1 if me == 0 else -1  # outcomes are from the first player's view
+    ne = num_edges[b, n]
+    after = scratch[0]
+    reply = scratch[1]
+    for e in range(ne):
+        _copy(after, st)
+        rules.apply(params, after, edge_action[b, n, e])
+        if rules.outcome(params, after) == won:
+            for f in range(ne):
+                prior[b, n, f] = 0.0
+            prior[b, n, e] = 1.0
+            raw_value[b, n] = 1.0
+            return 1.0
+    safe_prior = 0.0
+    safe = 0
+    for e in range(ne):
+        _copy(after, st)
+        rules.apply(params, after, edge_action[b, n, e])
+        loses = False
+        if rules.outcome(params, after) == ONGOING and rules.to_play(params, after) != me:
+            rules.legal_mask(params, after, scratch_legal)
+            for a in range(scratch_legal.shape[0]):
+                if scratch_legal[a]:
+                    _copy(reply, after)
+                    rules.apply(params, reply, a)
+                    if rules.outcome(params, reply) == -won:
+                        loses = True
+                        break
+        work[e] = 1.0 if loses else 0.0
+        if not loses:
+            safe += 1
+            safe_prior += prior[b, n, e]
+    if safe == ne:
+        return NO_EXACT_VALUE
+    if safe == 0:  # lost whatever the mover does: the prior stays as it was
+        raw_value[b, n] = -1.0
+        return -1.0
+    for e in range(ne):
+        if work[e] != 0.0:
+            prior[b, n, e] = 0.0
+        elif safe_prior > 0.0:
+            prior[b, n, e] /= safe_prior
+        else:  # the network gave the safe moves no weight at all
+            prior[b, n, e] = 1.0 / safe
+    return NO_EXACT_VALUE
 
 
 # ------------------------------------------------------------------------------------------------ selection
@@ -536,9 +602,9 @@ def _emit(rules, params, state, planes_out, states_out, hash_out, ci, l, b, node
 
 
 @_helper
-def _apply_leaf(prior, edge_action, num_edges, raw_value, flags, value_sum, parent, parent_edge, player, root_prior,
-                root_fresh, full_search, gumbel_logits, rng, leaf_tree, leaf_node, leaf_logits, leaf_value, cf, ci, l,
-                work):
+def _apply_leaf(rules, params, state, scratch, scratch_legal, prior, edge_action, num_edges, raw_value, flags,
+                value_sum, parent, parent_edge, player, root_prior, root_fresh, full_search, gumbel_logits, rng,
+                leaf_tree, leaf_node, leaf_logits, leaf_value, cf, ci, l, work):
     """Expand leaf ``l`` with its evaluation and back the value up (a root is prepared instead).
     False if the evaluation is unusable (NaN logits, value outside [-1, 1])."""
     b = leaf_tree[l]
@@ -548,6 +614,11 @@ def _apply_leaf(prior, edge_action, num_edges, raw_value, flags, value_sum, pare
         return False
     if not _expand(prior, edge_action, num_edges, raw_value, flags, b, node, leaf_logits, l, value):
         return False
+    if ci[I_DECISIVE] != 0:
+        exact = _decisive(rules, params, state, scratch, scratch_legal, prior, edge_action, num_edges, raw_value, b,
+                          node, work)
+        if exact != NO_EXACT_VALUE:
+            value = exact
     if node == ROOT:
         _prepare_root(prior, num_edges, root_prior, root_fresh, full_search, gumbel_logits, rng, cf, ci, b, work)
     else:
@@ -618,6 +689,8 @@ def step(rules, params, t, lv, cache, cf, ci, n_in):
     leaf_logits = lv.logits
     leaf_value = lv.value
     work = lv.work
+    scratch = lv.scratch
+    scratch_legal = lv.scratch_legal
     cache_keys = cache.keys
     cache_filled = cache.filled
     cache_logits = cache.logits
@@ -629,6 +702,7 @@ def step(rules, params, t, lv, cache, cf, ci, n_in):
     k = ci[I_LEAVES]
     use_cache = ci[I_CACHE] != 0
     gumbel = ci[I_GUMBEL] != 0
+    decisive = ci[I_DECISIVE] != 0
     builtin = ci[I_EVAL_KIND] != EVAL_EXTERNAL
     vl = cf[F_VIRTUAL_LOSS]
     fpu = cf[F_FPU]
@@ -636,9 +710,9 @@ def step(rules, params, t, lv, cache, cf, ci, n_in):
 
     # ---- the previous step's evaluations
     for l in range(n_in):
-        if not _apply_leaf(prior, edge_action, num_edges, raw_value, flags, value_sum, parent, parent_edge, player,
-                           root_prior, root_fresh, full_search, gumbel_logits, rng, leaf_tree, leaf_node,
-                           leaf_logits, leaf_value, cf, ci, l, work):
+        if not _apply_leaf(rules, params, state, scratch, scratch_legal, prior, edge_action, num_edges, raw_value,
+                           flags, value_sum, parent, parent_edge, player, root_prior, root_fresh, full_search,
+                           gumbel_logits, rng, leaf_tree, leaf_node, leaf_logits, leaf_value, cf, ci, l, work):
             return -(l + 1)
         if use_cache:
             slot = _cache_slot(hash_out[l], cache_keys.shape[0])
@@ -670,9 +744,9 @@ def step(rules, params, t, lv, cache, cf, ci, n_in):
                 continue
             _evaluate_builtin(rules, params, ci, L, L + 1, leaf_logits, leaf_value, states_out, legal, leaf_tree,
                               leaf_node, state, rng)
-            _apply_leaf(prior, edge_action, num_edges, raw_value, flags, value_sum, parent, parent_edge, player,
-                        root_prior, root_fresh, full_search, gumbel_logits, rng, leaf_tree, leaf_node, leaf_logits,
-                        leaf_value, cf, ci, L, work)
+            _apply_leaf(rules, params, state, scratch, scratch_legal, prior, edge_action, num_edges, raw_value, flags,
+                        value_sum, parent, parent_edge, player, root_prior, root_fresh, full_search, gumbel_logits,
+                        rng, leaf_tree, leaf_node, leaf_logits, leaf_value, cf, ci, L, work)
         forced_k = cf[F_FORCED_K] if (ci[I_FORCED] != 0 and full_search[b] and not gumbel) else 0.0
         num_considered = min(ci[I_MAX_CONSIDERED], num_edges[b, ROOT])
         first = L
@@ -742,7 +816,13 @@ def step(rules, params, t, lv, cache, cf, ci, n_in):
                         cache_stats[0] += 1
                         _expand(prior, edge_action, num_edges, raw_value, flags, b, leaf, cache_logits, slot,
                                 cache_value[slot])
-                        _backup(value_sum, parent, parent_edge, player, vl, b, leaf, cache_value[slot])
+                        value = cache_value[slot]
+                        if decisive:
+                            exact = _decisive(rules, params, state, scratch, scratch_legal, prior, edge_action,
+                                              num_edges, raw_value, b, leaf, work)
+                            if exact != NO_EXACT_VALUE:
+                                value = exact
+                        _backup(value_sum, parent, parent_edge, player, vl, b, leaf, value)
                         continue
                     cache_stats[1] += 1
                 leaf_tree[L] = b
@@ -755,9 +835,9 @@ def step(rules, params, t, lv, cache, cf, ci, n_in):
             _evaluate_builtin(rules, params, ci, first, L, leaf_logits, leaf_value, states_out, legal, leaf_tree,
                               leaf_node, state, rng)
             for l in range(first, L):
-                _apply_leaf(prior, edge_action, num_edges, raw_value, flags, value_sum, parent, parent_edge, player,
-                            root_prior, root_fresh, full_search, gumbel_logits, rng, leaf_tree, leaf_node,
-                            leaf_logits, leaf_value, cf, ci, l, work)
+                _apply_leaf(rules, params, state, scratch, scratch_legal, prior, edge_action, num_edges, raw_value,
+                            flags, value_sum, parent, parent_edge, player, root_prior, root_fresh, full_search,
+                            gumbel_logits, rng, leaf_tree, leaf_node, leaf_logits, leaf_value, cf, ci, l, work)
             L = first
     return L
 

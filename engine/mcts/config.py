@@ -38,6 +38,12 @@ class MCTSConfig:
     max_nodes: int = 0
     """Initial node pool per tree; 0 sizes it from ``simulations``. The pool grows when a search needs more
     (subtree reuse keeps up to one search's nodes)."""
+    decisive_moves: bool = False
+    """Decisive and anti-decisive moves (Teytaud and Teytaud 2010), a two-ply look-ahead at each expansion: a
+    move that wins on the spot takes the node's whole prior (the node is a win); moves that let the opponent win
+    on the spot lose theirs (all of them: the node is lost). Finds the immediate wins and the only blocks that a
+    network prior misses, at the cost of legal moves squared move applications per expansion (cheap in
+    Connect Four, costly in chess)."""
     gumbel: bool = False
     """Gumbel AlphaZero (Danihelka et al. 2022): Gumbel-top-k at the root with sequential halving, the
     improved policy softmax(logits + sigma(completed Q)) as target, deterministic interior selection."""
@@ -93,3 +99,13 @@ class MCTSConfig:
         """The same search without self-play randomness: no noise, no Gumbel noise, no playout cap or forcing."""
         return dataclasses.replace(self, dirichlet_epsilon=0.0, gumbel_scale=0.0, playout_cap=False,
                                    forced_playouts=False, policy_target_pruning=False)
+
+    @classmethod
+    def pure(cls, simulations: int, leaves_per_tree: int = 1) -> MCTSConfig:
+        """Pure MCTS (uniform priors, rollout values), the ``mcts:N`` baseline of ``agents.make``, ``engine.match``
+        and the self-play arena: no noise, and UCB1's rule at the root. With uniform priors every root move gets
+        the same first-play urgency and ties go to the lowest action: with AlphaZero's FPU reduction the search
+        kept to the first moves it tried and never tried the last action (pass in Go, so it could not end a game
+        it had won). A first-play value far above any Q instead tries every root move once before any twice."""
+        return cls(simulations=simulations, dirichlet_epsilon=0.0, leaves_per_tree=leaves_per_tree,
+                   fpu_reduction_root=-1000.0)

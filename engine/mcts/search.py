@@ -258,6 +258,7 @@ class BatchedMCTS:
         c[_core.I_SIMS_FULL] = simulations
         c[_core.I_SIMS_CHEAP] = cfg.playout_cap_cheap_simulations if cfg.playout_cap else simulations
         c[_core.I_NOISE] = int(cfg.dirichlet_epsilon > 0)
+        c[_core.I_DECISIVE] = int(cfg.decisive_moves)
         cache = None
         inner = evaluator
         if isinstance(evaluator, CachedEvaluator):

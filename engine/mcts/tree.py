@@ -75,6 +75,8 @@ Leaves = namedtuple("Leaves", [
     "logits",         # float32[L, A]       evaluator output, copied in by the driver
     "value",          # float32[L]          evaluator output, player to move at the leaf
     "work",           # float64[E]          scratch for one node (completed Q, noise)
+    "scratch",        # game dtype[2, S]    scratch positions (decisive-move look-ahead)
+    "scratch_legal",  # bool[A]             scratch legal mask (decisive-move look-ahead)
 ])
 Leaves.__doc__ = "Buffers for one step's leaves, in and out of the evaluator."
 
@@ -150,6 +152,8 @@ def allocate_leaves(max_leaves: int, plane_shape, num_actions: int, edges: int, 
         logits=np.zeros((L, num_actions), np.float32),
         value=np.zeros(L, np.float32),
         work=np.zeros(edges, np.float64),
+        scratch=np.zeros((2, state_size), state_dtype),
+        scratch_legal=np.zeros(num_actions, np.bool_),
     )
 
 
