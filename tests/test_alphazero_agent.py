@@ -148,6 +148,24 @@ def _sign(x: int) -> int:
     return (x > 0) - (x < 0)
 
 
+# (position, the move): from games the shipped network lost to pure MCTS in engine.match (2 random opening plies);
+# the network's prior gave the move 1-3% and the plain search, even at 800 simulations, played elsewhere
+MISSED_TACTICS = [
+    ("766443", "5"),    # X must take column 5: O holds 3, 4 and 6 of the bottom row
+    ("47443264", "5"),  # X wins on the spot in column 5
+]
+
+
+@pytest.mark.parametrize("position,move", MISSED_TACTICS, ids=[p for p, _ in MISSED_TACTICS])
+def test_shipped_connect4_player_finds_the_win_or_block_its_prior_misses(position, move):
+    game = games.make("connect4")
+    state = game.parse_position(position)
+    agent = agents.make("alphazero", game)  # 800 simulations, decisive moves (game.decisive_moves)
+    assert agent.config.decisive_moves and agent.config.simulations == 800
+    decision = agent.choose(state)
+    assert game.format_move(state, decision.action) == move, decision.top
+
+
 # ----------------------------------------------------------------------------------------------- analyze
 def test_analyze_cli_json(tmp_path):
     positions = tmp_path / "pos.txt"

@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+import agents
+import games
 from engine.cli import UserError
-from engine.match import main
+from engine.match import _player_from_spec, main
 
 
 def test_batched_match_of_the_shipped_network_against_random(capsys):
@@ -25,3 +27,14 @@ def test_bad_players_and_counts_are_one_line_errors():
         main(["tictactoe", "mcts:x", "random"])
     with pytest.raises(UserError, match="--games must be at least 2"):
         main(["tictactoe", "random", "random", "--games", "1"])
+
+
+def test_match_players_search_like_the_agents_of_the_same_spec():
+    """``mcts:N`` and ``alphazero`` are the players of ``agents.make`` (and of ``engine.arena``): pure MCTS with
+    UCB1's rule at the root (``MCTSConfig.pure``), the AlphaZero search of ``agents.alphazero.play_config``."""
+    game = games.make("connect4")
+    for spec in ("mcts:1000", "alphazero"):
+        batched = _player_from_spec(game, spec, games=2, simulations=800, seed=0)
+        assert batched.config == agents.make(spec, game).config, spec
+    assert _player_from_spec(game, "alphazero", 2, 800, 0).config.decisive_moves  # Connect Four asks for them
+    assert _player_from_spec(game, "mcts:1000", 2, 800, 0).config.fpu_reduction_root < -1
