@@ -116,6 +116,42 @@ def test_worker_plays_games_with_targets():
     assert [g.actions for g in again.games] == [g.actions for g in batch.games]
 
 
+class FixedEvaluator:
+    """A deterministic stand-in for a network: logits and value are fixed functions of the planes, row by row, so
+    that a position gets the same evaluation whatever batch it comes in."""
+
+    def __init__(self, game, seed=0):
+        rng = np.random.default_rng(seed)
+        self.w_logits = rng.normal(size=(int(np.prod(game.plane_shape)), game.num_actions))
+        self.w_value = rng.normal(size=int(np.prod(game.plane_shape)))
+
+    def __call__(self, planes, legal):
+        x = planes.reshape(len(planes), -1).astype(np.float64)
+        logits = (x[:, :, None] * self.w_logits[None]).sum(axis=1)
+        value = np.tanh((x * self.w_value[None]).sum(axis=1) / 4)
+        return logits.astype(np.float32), value.astype(np.float32)
+
+
+@pytest.mark.parametrize("search", ["puct", "gumbel"])
+def test_worker_games_do_not_depend_on_how_many_are_played_at_once(search):
+    """Every game searches at its own pace and draws from its own streams (tree, temperature): a seed gives the
+    same games with 3 or 8 at once; only the order they finish in changes."""
+    game = games.make("connect4")
+    extra = ["game.name=connect4", "selfplay.temperature_moves=40", "selfplay.random_opening_plies=2",
+             f"mcts.gumbel={'true' if search == 'gumbel' else 'false'}", "mcts.simulations=16"]
+    runs = {}
+    for parallel in (3, 8):
+        cfg = tiny(*extra, f"selfplay.parallel_games={parallel}")
+        batch = SelfPlayWorker(game, cfg, evaluator=FixedEvaluator(game)).play(10, seed=4)
+        runs[parallel] = batch
+        assert batch.stats["searches"] == batch.stats["moves"]
+    assert sorted(g.actions for g in runs[3].games) == sorted(g.actions for g in runs[8].games)
+    assert sorted(runs[3].value.tolist()) == sorted(runs[8].value.tolist())
+    # with 8 games at once the network calls are fuller than with 3
+    assert runs[8].stats["evaluations"] / runs[8].stats["network_calls"] > \
+        runs[3].stats["evaluations"] / runs[3].stats["network_calls"]
+
+
 def test_worker_resignation_playthrough_counts_false_resigns():
     cfg = tiny("selfplay.resign_threshold=0.99", "selfplay.resign_playthrough=0.5")
     game = games.make("tictactoe")

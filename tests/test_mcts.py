@@ -273,6 +273,55 @@ def test_batched_search_equals_single_searches(c4, leaves):
         np.testing.assert_array_equal(single.edges(0).prior, batched.edges(i).prior)  # the same noise
 
 
+@pytest.mark.parametrize("gumbel", [False, True])
+def test_asynchronous_searches_equal_lockstep_ones(c4, gumbel):
+    """``start_searches`` / ``step``: trees started at different steps, each starting its next search when the
+    last one ends, search exactly as under ``run``; each step is at most one evaluator call for all of them."""
+    cfg = MCTSConfig(simulations=40, gumbel=gumbel, gumbel_max_considered=4, decisive_moves=True)
+    states = random_positions(c4, 6, seed=9, max_plies=14)
+    calls = []
+    weights = np.sin(np.arange(3 * 6 * 7 * 7, dtype=np.float64)).reshape(3 * 6 * 7, 7)
+
+    def evaluator(planes, legal):  # a fixed function of each position (a network stand-in)
+        calls.append(len(planes))
+        x = planes.reshape(len(planes), -1).astype(np.float64)
+        return (x @ weights).astype(np.float32), np.tanh(x.sum(axis=1) / 10 - 1).astype(np.float32)
+
+    lockstep = BatchedMCTS(c4, 6, cfg, seed=3)
+    lockstep.set_roots(states)
+    expected = [lockstep.run(evaluator), lockstep.run(evaluator)]  # two searches, the second on the same trees
+
+    search = BatchedMCTS(c4, 6, cfg, seed=3)
+    search.set_roots(states)
+    late = np.arange(6) >= 3
+    search.start_searches(~late, evaluator)
+    with pytest.raises(ValueError, match="middle of a search"):
+        search.reset(0, states[0])
+    with pytest.raises(ValueError, match="asynchronous searches are under way"):
+        search.run(evaluator)
+    done = np.zeros(6, np.int64)
+    got = {}
+    calls.clear()
+    steps = 0
+    while (done < 2).any():
+        if steps == 5:
+            search.start_searches(late, evaluator)  # these trees start five steps behind
+        ended = search.step()
+        steps += 1
+        if ended.any():
+            res = search.result()
+            for i in np.flatnonzero(ended):
+                got[i, done[i]] = (res.visits[i].copy(), res.q[i].copy(), int(res.best_move[i]))
+                done[i] += 1
+            if (ended & (done < 2)).any():
+                search.start_searches(ended & (done < 2), evaluator)
+    assert len(calls) <= steps and not search.searching.any()
+    for (i, k), (visits, q, best) in got.items():
+        np.testing.assert_array_equal(visits, expected[k].visits[i])
+        np.testing.assert_allclose(q, expected[k].q[i], atol=1e-6)
+        assert best == expected[k].best_move[i]
+
+
 def test_interface_and_compiled_uniform_agree(c4):
     """The uniform evaluator inside the compiled step builds the same trees as through the Python call."""
     states = random_positions(c4, 8, seed=2, max_plies=10)

@@ -8,6 +8,10 @@ Resignation (AlphaGo Zero, Silver et al. 2017): a side resigns when the root val
 fall below a threshold; a share of games is played out anyway to measure how often that would have been
 wrong. With KataGo's playout-cap randomization (Wu 2019) only full searches give examples.
 
+Each game searches at its own pace (``BatchedMCTS.start_searches`` / ``step``): a game whose search ends (sooner
+when its simulations reach finished games, which need no evaluation) moves and starts the next search while the
+others go on, so every network call holds a leaf of each live game.
+
 The worker is self-contained (a game, a configuration, a network copy, a seed) so that a distributed runner can
 hold one per actor: ``set_weights`` takes the learner's ``state_dict``, ``play`` returns a ``SelfPlayBatch`` of
 plain numpy arrays.
@@ -164,6 +168,7 @@ class SelfPlayWorker:
         playthrough = np.zeros(B, np.bool_)
         would_resign = np.zeros((B, 2), np.bool_)
         active = np.zeros(B, np.bool_)
+        move_rngs: list[np.random.Generator | None] = [None] * B
         started = 0
         game_seeds = rng.integers(0, 2**62, size=num_games)
         playthrough_draws = rng.random(num_games)
@@ -175,6 +180,8 @@ class SelfPlayWorker:
         def start(slot: int) -> None:
             nonlocal started
             states[slot], actions[slot] = self._opening(rng, sp.random_opening_plies)
+            # the game's own stream for its temperature draws: its moves do not depend on when other games move
+            move_rngs[slot] = np.random.default_rng([int(game_seeds[started]), 0x7E3])
             trajectories[slot] = []
             playthrough[slot] = (not resign_on) or playthrough_draws[started] < sp.resign_playthrough
             would_resign[slot] = False
@@ -209,11 +216,18 @@ class SelfPlayWorker:
 
         for slot in range(min(B, num_games)):
             start(slot)
+        # Every game searches at its own pace (BatchedMCTS.start_searches): a game whose search ends moves and
+        # starts its next one while the others go on, so each network call holds a leaf of every live game.
+        search.start_searches(active.copy(), timed)
         while active.any():
-            res = search.run(timed, active=active)
-            searches += 1
-            draws = rng.random(B)
-            for slot in np.flatnonzero(active):
+            ended = search.step()
+            if not ended.any():
+                continue
+            searches += int(ended.sum())
+            res = search.result()
+            again = np.zeros(B, np.bool_)
+            for slot in np.flatnonzero(ended):
+                draw = float(move_rngs[slot].random())
                 state = states[slot]
                 ply = len(actions[slot])
                 mover = int(rules.to_play(params, state))
@@ -230,12 +244,13 @@ class SelfPlayWorker:
                             finish(slot, -1 if mover == 0 else 1, "resign")
                             if started < num_games:
                                 start(slot)
+                                again[slot] = True
                             continue
                 temperature = sp.temperature if ply < sp.temperature_moves else sp.final_temperature
                 if gumbel:  # the sequential-halving winner: its Gumbel noise already samples the move
                     action = int(res.best_move[slot])
                 else:
-                    action = temperature_choice(res.visits[slot], temperature, float(draws[slot]))
+                    action = temperature_choice(res.visits[slot], temperature, draw)
                 rules.apply(params, state, action)
                 actions[slot].append(action)
                 moves += 1
@@ -244,12 +259,17 @@ class SelfPlayWorker:
                     finish(slot, outcome, "end")
                     if started < num_games:
                         start(slot)
+                        again[slot] = True
                 elif len(actions[slot]) >= game.max_game_length:
                     finish(slot, 0, "max_moves")
                     if started < num_games:
                         start(slot)
+                        again[slot] = True
                 else:
                     search.advance(slot, action)
+                    again[slot] = True
+            if again.any():
+                search.start_searches(again, timed)
         seconds = time.perf_counter() - t_start
         n = len(out_value)
         planes = np.stack(out_planes) if n else np.zeros((0, *game.plane_shape), np.float32)

@@ -557,12 +557,16 @@ def _prepare_root(prior, num_edges, root_prior, root_fresh, full_search, gumbel_
 
 
 @_kernel
-def begin_search(t, cf, ci, active, work):
-    """Start a search on every active tree: draw full or cheap (playout cap), reset the per-search counters."""
+def begin_search(t, cf, ci, active, work, others_idle):
+    """Start a search on every active tree: draw full or cheap (playout cap), reset the per-search counters.
+    With ``others_idle`` the other trees get an empty search; otherwise they are left alone (they may be in the
+    middle of theirs: ``BatchedMCTS.start_searches``)."""
     B = t.num_nodes.shape[0]
     E = t.child.shape[2]
     p_full = cf[F_FULL_PROB]
     for b in range(B):
+        if not active[b] and not others_idle:
+            continue
         t.sims_done[b] = 0
         t.root_sims[b] = 0
         for e in range(E):
@@ -642,16 +646,17 @@ def _evaluate_builtin(rules, params, ci, lo, hi, logits, values, states, legal, 
 
 
 @_kernel
-def step(rules, params, t, lv, cache, cf, ci, n_in):
+def step(rules, params, t, lv, cache, cf, ci, n_in, gather):
     """One round trip of a search.
 
     First the ``n_in`` evaluations in ``lv`` (from the previous step) are applied: leaves expanded, values
-    backed up. Then each tree runs simulations until it has ``leaves_per_tree`` leaves in flight, its budget
-    is spent or a descent collides with a leaf already in flight. A descent selects from the root, adding a
-    virtual loss on every edge, and creates the leaf's node (its state copied once, here); terminal nodes and
-    cache hits are backed up on the spot. With a built-in evaluator (``I_EVAL_KIND``) each tree's leaves are
-    evaluated and applied here, step after step, until its search is done (trees are independent, so the
-    result is the same as with round trips, and each tree's arrays stay in cache).
+    backed up. Then (if ``gather``; without it the call only applies) each tree runs simulations until it has
+    ``leaves_per_tree`` leaves in flight, its budget is spent or a descent collides with a leaf already in
+    flight. A descent selects from the root, adding a virtual loss on every edge, and creates the leaf's node
+    (its state copied once, here); terminal nodes and cache hits are backed up on the spot. With a built-in
+    evaluator (``I_EVAL_KIND``) each tree's leaves are evaluated and applied here, step after step, until its
+    search is done (trees are independent, so the result is the same as with round trips, and each tree's
+    arrays stay in cache).
 
     Returns the number of leaves written to ``lv`` for the evaluator (0: every search is done), -(1 + l) if
     the evaluation of leaf ``l`` is unusable, or ``STEP_TOO_MANY_ACTIONS``.
@@ -721,6 +726,8 @@ def step(rules, params, t, lv, cache, cf, ci, n_in):
             for a in range(A):
                 cache_logits[slot, a] = leaf_logits[l, a]
             cache_value[slot] = leaf_value[l]
+    if not gather:
+        return 0
 
     # ---- gather the next leaves
     L = 0

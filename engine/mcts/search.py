@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -140,6 +141,8 @@ class BatchedMCTS:
         self._out = (np.zeros((B, A), np.int32), np.zeros((B, A), np.float32), np.zeros((B, A), np.float32),
                      np.zeros(B, np.float32), np.zeros(B, np.int64), np.zeros((B, A), np.float32))
         self.last_steps = 0
+        self._searching = np.zeros(self.batch_size, np.bool_)  # trees in an asynchronous search (start_searches)
+        self._async = None         # (evaluator, inner, cache table, by_states) of the asynchronous searches
         self._compile()
         for b in range(self.batch_size):
             self.tree.rng[b] = _stream(tree_seed(self.seed, b))
@@ -154,8 +157,8 @@ class BatchedMCTS:
         self._ep = {
             "init_root": _entry(_core.init_root, rules, params, t, 0, self._legal),
             "advance": _entry(_core.advance, rules, params, t, 0, 0, self._legal),
-            "begin": _entry(_core.begin_search, t, f, c, active, lv.work),
-            "step": _entry(_core.step, rules, params, t, lv, self._no_cache, f, c, 0),
+            "begin": _entry(_core.begin_search, t, f, c, active, lv.work, True),
+            "step": _entry(_core.step, rules, params, t, lv, self._no_cache, f, c, 0, True),
             "summarize": _entry(_core.summarize, t, f, c, *out, lv.work),
         }
 
@@ -170,6 +173,7 @@ class BatchedMCTS:
     def reset(self, i: int, state: np.ndarray, seed: int | None = None) -> None:
         """Start tree ``i`` afresh from ``state`` (a new game in slot i); ``seed`` restarts its random stream."""
         self._check_index(i)
+        self._check_idle(i)
         state = np.asarray(state)
         if state.shape != (self._state_size,) or state.dtype != self._state_dtype:
             raise ValueError(f"a {self.game.name} state is {self._state_dtype}[{self._state_size}], got "
@@ -184,6 +188,7 @@ class BatchedMCTS:
         """Play ``action`` in tree ``i``: its child becomes the root, keeping its statistics (``reuse_tree``);
         a child never expanded starts a fresh tree. Root noise is mixed in again at the next search."""
         self._check_index(i)
+        self._check_idle(i)
         root = self.tree.state[i, ROOT]
         if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
             raise IllegalMove(f"action {action!r} is not an integer action index")
@@ -227,6 +232,10 @@ class BatchedMCTS:
     def _check_index(self, i) -> None:
         if not 0 <= i < self.batch_size:
             raise IndexError(f"tree index {i} is out of range 0..{self.batch_size - 1}")
+
+    def _check_idle(self, i) -> None:
+        if getattr(self, "_searching", None) is not None and self._searching[i]:
+            raise ValueError(f"tree {i} is in the middle of a search: step until it ends before changing its root")
 
     # ------------------------------------------------------------------------------------------- search
     def _fill_config(self, simulations: int, evaluator) -> tuple[int, object]:
@@ -284,23 +293,26 @@ class BatchedMCTS:
     def run(self, evaluator, simulations: int | None = None, active=None) -> SearchResult:
         """Search every tree (``active``: bool[B], default all) with ``simulations`` each (default
         ``config.simulations``; the full budget under the playout cap) and return the results."""
+        if self._searching.any():
+            raise ValueError("asynchronous searches are under way (start_searches): step until they end")
         sims = self.config.simulations if simulations is None else int(simulations)
         if sims < 0:
             raise ValueError(f"simulations must be >= 0, got {sims}")
         cfg = self.config
         self._ensure_capacity(max(sims, cfg.playout_cap_cheap_simulations if cfg.playout_cap else 0))
         kind, cache = self._fill_config(sims, evaluator)
+        self._async = None  # the config arrays are this search's now
         active = np.ones(self.batch_size, np.bool_) if active is None else np.ascontiguousarray(active, np.bool_)
         if active.shape != (self.batch_size,):
             raise ValueError(f"active must be a bool[{self.batch_size}] mask")
         tree, lv, f, c = self.tree, self.leaves, self.cfg_f, self.cfg_i
-        self._ep["begin"](tree, f, c, active, self.leaves.work)
+        self._ep["begin"](tree, f, c, active, self.leaves.work, True)
         rules, params = self.game.rules, self.game.params
         table = cache if cache is not None else self._no_cache
         leaves = self.leaves
         step = self._ep["step"]
         if kind != EVAL_EXTERNAL:  # evaluated inside the compiled step: one call does the whole search
-            if step(rules, params, tree, lv, table, f, c, 0) == _core.STEP_TOO_MANY_ACTIONS:
+            if step(rules, params, tree, lv, table, f, c, 0, True) == _core.STEP_TOO_MANY_ACTIONS:
                 self._too_many_actions()
             self.last_steps = 0
             return self.result()
@@ -308,7 +320,7 @@ class BatchedMCTS:
         by_states = bool(c[_core.I_WANT_STATES])
         n, steps = 0, 0
         while True:
-            n = step(rules, params, tree, lv, table, f, c, n)
+            n = step(rules, params, tree, lv, table, f, c, n, True)
             if n <= 0:
                 if n == _core.STEP_TOO_MANY_ACTIONS:
                     self._too_many_actions()
@@ -323,6 +335,71 @@ class BatchedMCTS:
             self._take(logits, values, n)
         self.last_steps = steps
         return self.result()
+
+    # ------------------------------------------------------------------------------------------- asynchronous
+    def start_searches(self, active, evaluator, simulations: int | None = None) -> None:
+        """Begin a search on each tree flagged in ``active`` (bool[B]) while the other trees go on with theirs.
+
+        ``run`` searches a set of trees in lockstep: a tree whose search ends early (its simulations reached
+        finished games, which need no evaluation) leaves its slot of the evaluator's batch empty until the last
+        tree is done. Here every tree searches at its own pace: each ``step`` makes one evaluator call for the
+        leaves of all trees in a search and returns the trees whose search has just ended; their caller reads
+        ``result()``, moves (``advance`` or ``reset``) and starts their next search while the others continue.
+        A tree searches exactly as it would under ``run`` (trees never share statistics), so results depend on
+        each tree's own seed only. ``evaluator`` serves every step until the searches are over."""
+        active = np.ascontiguousarray(active, np.bool_)
+        if active.shape != (self.batch_size,):
+            raise ValueError(f"active must be a bool[{self.batch_size}] mask")
+        if (active & self._searching).any():
+            raise ValueError(f"trees {np.flatnonzero(active & self._searching).tolist()} are already searching")
+        sims = self.config.simulations if simulations is None else int(simulations)
+        if sims < 0:
+            raise ValueError(f"simulations must be >= 0, got {sims}")
+        cfg = self.config
+        self._ensure_capacity(max(sims, cfg.playout_cap_cheap_simulations if cfg.playout_cap else 0))
+        if self._async is not None and self._async[0] is not evaluator and self._searching.any():
+            raise ValueError("the searches under way use another evaluator: step until they end")
+        key = (sims, tuple(getattr(cfg, f.name) for f in dataclasses.fields(cfg)))
+        if self._async is None or self._async[0] is not evaluator or self._async[4] != key:
+            # (the config arrays are written once for a series of searches: a game's worth of moves each)
+            kind, cache = self._fill_config(sims, evaluator)
+            inner = evaluator.inner if cache is not None else evaluator
+            table = cache if cache is not None else self._no_cache
+            self._async = (evaluator, inner, table, bool(self.cfg_i[_core.I_WANT_STATES]), key)
+        self._ep["begin"](self.tree, self.cfg_f, self.cfg_i, active, self.leaves.work, False)
+        self._searching |= active
+
+    def step(self) -> np.ndarray:
+        """One step of the searches begun by ``start_searches``: every searching tree gathers its next leaves, one
+        evaluator call evaluates them all, and the evaluations are applied. Returns bool[B], the trees whose
+        search ended in this step: read them with ``result()`` and start their next search before the next
+        step, so that no tree misses one."""
+        if self._async is None:
+            raise ValueError("no search under way: start_searches first")
+        _, inner, table, by_states, _ = self._async
+        leaves, rules, params, step = self.leaves, self.game.rules, self.game.params, self._ep["step"]
+        n = step(rules, params, self.tree, leaves, table, self.cfg_f, self.cfg_i, 0, True)
+        if n == _core.STEP_TOO_MANY_ACTIONS:
+            self._searching[:] = False
+            self._too_many_actions()
+        if n > 0:
+            if by_states:
+                logits, values = inner.evaluate_states(leaves.states[:n], leaves.legal[:n])
+            else:
+                logits, values = inner(leaves.planes[:n], leaves.legal[:n])
+            self._take(logits, values, n)
+            bad = step(rules, params, self.tree, leaves, table, self.cfg_f, self.cfg_i, n, False)
+            if bad < 0:
+                self._searching[:] = False
+                self._bad_evaluation(-bad - 1)
+        done = self._searching & (self.tree.sims_left <= 0)
+        self._searching &= ~done
+        return done
+
+    @property
+    def searching(self) -> np.ndarray:
+        """bool[B]: the trees in the middle of an asynchronous search (a copy)."""
+        return self._searching.copy()
 
     def _take(self, logits, values, n: int) -> None:
         """Copy the evaluator's output into the leaf buffers (the compiled step checks the numbers)."""
