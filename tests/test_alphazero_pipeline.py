@@ -111,9 +111,68 @@ def test_worker_plays_games_with_targets():
     # one network call per search step for all live games
     assert batch.stats["network_calls"] <= batch.stats["searches"] * 8
     assert batch.stats["evaluations"] / batch.stats["network_calls"] > 2
-    # same seed, same games
-    again = worker.play(10, seed=3)
+    # same seed, same weights, same games carried over (none here): same games
+    torch.manual_seed(0)
+    again = SelfPlayWorker(game, cfg).play(10, seed=3)
     assert [g.actions for g in again.games] == [g.actions for g in batch.games]
+    np.testing.assert_array_equal(again.policy, batch.policy)
+
+
+def test_continuous_self_play_carries_games_over_and_keeps_calls_full():
+    """Continuous self-play: a freed slot always starts a new game, the games under way when ``num_games`` are
+    done carry over to the next call (saved and restored exactly: ``pending_arrays`` / ``load_pending``), and
+    the network calls stay full; without it the last games leave the batch part empty."""
+    game = games.make("connect4")
+    extra = ["game.name=connect4", "selfplay.parallel_games=8", "mcts.simulations=16", "selfplay.temperature_moves=8",
+             "selfplay.random_opening_plies=2", "selfplay.resign_threshold=0.95", "selfplay.resign_playthrough=0.5"]
+    worker = SelfPlayWorker(game, tiny(*extra), evaluator=FixedEvaluator(game))
+    first = worker.play(12, seed=1)
+    assert first.stats["games"] == 12 and 0 < first.stats["pending_games"] == len(worker.pending) < 8
+    assert first.stats["evaluations"] / first.stats["network_calls"] > 7.5  # 8 games in (nearly) every call
+    under_way = {tuple(g.actions): len(g.positions) for g in worker.pending}
+    assert all(not game.is_terminal(g.state) for g in worker.pending)
+
+    # save the games under way, restore them into a second worker: both go on identically
+    saved = {k: v.copy() for k, v in worker.pending_arrays().items()}
+    twin = SelfPlayWorker(game, tiny(*extra), evaluator=FixedEvaluator(game))
+    twin.load_pending(saved)
+    for a, b in zip(worker.pending, twin.pending, strict=True):
+        assert a.actions == b.actions and a.draws == b.draws and a.would_resign == b.would_resign
+        np.testing.assert_array_equal(a.state, b.state)
+        for (p1, x1, pi1, m1), (p2, x2, pi2, m2) in zip(a.positions, b.positions, strict=True):
+            assert p1 == p2 and m1 == m2
+            np.testing.assert_array_equal(x1, x2)
+            np.testing.assert_array_equal(pi1, pi2)
+    second, again = worker.play(12, seed=2), twin.play(12, seed=2)
+    assert [g.actions for g in second.games] == [g.actions for g in again.games]
+    np.testing.assert_array_equal(second.planes, again.planes)
+    np.testing.assert_array_equal(second.policy, again.policy)
+    np.testing.assert_array_equal(second.value, again.value)
+    # the carried games finished in the second call: their moves so far are the start of a finished game
+    finished = [tuple(g.actions) for g in second.games + (worker.play(40, seed=3).games)]
+    for moves in under_way:
+        match = [f for f in finished if f[:len(moves)] == moves]
+        assert match, f"carried game {moves} never finished"
+    # whole games only (continuous off): exactly num_games started, the last ones in part-empty calls
+    whole = SelfPlayWorker(game, tiny(*extra, "selfplay.continuous=false"), evaluator=FixedEvaluator(game))
+    batch = whole.play(12, seed=1)
+    assert batch.stats["games"] == 12 and not whole.pending
+    assert batch.stats["evaluations"] / batch.stats["network_calls"] < first.stats["evaluations"] / \
+        first.stats["network_calls"]
+
+
+def test_saved_games_under_way_that_do_not_fit_are_refused():
+    game = games.make("tictactoe")
+    worker = SelfPlayWorker(game, tiny(), evaluator=FixedEvaluator(game))
+    worker.play(3, seed=0)
+    saved = worker.pending_arrays()
+    bad = dict(saved, moves=np.full_like(saved["moves"], 4))  # the same square again and again
+    with pytest.raises(ValueError, match="illegal move"):
+        worker.load_pending(bad)
+    with pytest.raises(ValueError, match="do not fit"):
+        worker.load_pending(dict(saved, policy=np.zeros((len(saved["plies"]), 7), np.float32)))
+    with pytest.raises(ValueError, match="lack"):
+        worker.load_pending({k: v for k, v in saved.items() if k != "flags"})
 
 
 class FixedEvaluator:
@@ -138,6 +197,7 @@ def test_worker_games_do_not_depend_on_how_many_are_played_at_once(search):
     same games with 3 or 8 at once; only the order they finish in changes."""
     game = games.make("connect4")
     extra = ["game.name=connect4", "selfplay.temperature_moves=40", "selfplay.random_opening_plies=2",
+             "selfplay.continuous=false",
              f"mcts.gumbel={'true' if search == 'gumbel' else 'false'}", "mcts.simulations=16"]
     runs = {}
     for parallel in (3, 8):
@@ -279,9 +339,9 @@ def test_tiny_run_writes_the_run_folder_and_resumes(tmp_path):
     assert out["iterations"] == 2 and out["stopped"] == "done"
     for name in ("config.yaml", "metrics.csv", "elo.png", "losses.png", "checkpoints/latest.pt",
                  "checkpoints/best.pt", "checkpoints/iter-0000.pt", "checkpoints/iter-0002.pt",
-                 "replay-0002.npz", "games/iter-0001.txt", "seed.txt"):
+                 "replay-0002.npz", "selfplay-0002.npz", "games/iter-0001.txt", "seed.txt"):
         assert (folder / name).exists(), name
-    assert not (folder / "replay-0001.npz").exists()
+    assert not (folder / "replay-0001.npz").exists() and not (folder / "selfplay-0001.npz").exists()
     assert any((folder / "tb").iterdir())
     rows = (folder / "metrics.csv").read_text().splitlines()
     assert len(rows) == 3 and rows[0].startswith("iteration,")
@@ -291,7 +351,15 @@ def test_tiny_run_writes_the_run_folder_and_resumes(tmp_path):
     # the run goes on where it stopped when asked for more iterations
     more = SelfPlayRun.resume(folder, ["run.iterations=3"], progress=False)
     assert more.iteration == 2 and more.learner.step == run.learner.step and len(more.replay) == len(run.replay)
+    assert len(more.worker.pending) == len(run.worker.pending) > 0  # the games under way carried over
     assert more.run()["iterations"] == 3
+    # a corrupt file of games under way is a clear error naming it
+    pending = folder / "selfplay-0003.npz"
+    good = pending.read_bytes()
+    pending.write_bytes(good[: len(good) // 2])
+    with pytest.raises(CheckpointError, match="selfplay-0003.npz"):
+        SelfPlayRun.resume(folder, progress=False)
+    pending.write_bytes(good)
     # a corrupt or foreign checkpoint is a clear error
     latest = folder / "checkpoints" / "latest.pt"
     data = bytearray(latest.read_bytes())

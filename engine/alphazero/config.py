@@ -39,7 +39,13 @@ class SelfPlaySection:
     parallel_games: int = 64
     """B: games played at once by one worker; each search step makes ONE network call over their leaves."""
     games_per_iteration: int = 128
-    """Games played per iteration (new games start in freed slots until this many have started)."""
+    """Games finished per iteration."""
+    continuous: bool = True
+    """Continuous self-play (as in KataGo): a freed slot always starts a new game, and the games still under way
+    when the iteration's games are done carry over to the next iteration (fresh trees, the new network; saved
+    with the run), so every network call stays full. Off: an iteration starts exactly ``games_per_iteration``
+    games and plays them all to the end, the last ones with part of the batch empty. Ray actors play whole
+    games (off)."""
     temperature: float = 1.0
     """Move-selection temperature over visit counts for the first ``temperature_moves`` plies of a game."""
     temperature_moves: int = 8

@@ -18,6 +18,7 @@ Run folder ``runs/<game>-<time>/``::
     checkpoints/iter-NNNN.pt, best.pt   networks of each iteration and the best one (load with nets.load_model,
                            or play them: agents.make("alphazero:runs/.../best.pt", game))
     replay-NNNN.npz        the replay window after iteration NNNN
+    selfplay-NNNN.npz      the self-play games under way after iteration NNNN (continuous self-play)
     games/iter-NNNN.txt    self-play game records (.sgf for Go, .pgn for chess)
     metrics.csv            one row per iteration; tb/ TensorBoard logs; elo.png, losses.png
 """
@@ -45,7 +46,7 @@ from nets import CheckpointError, PolicyValueEvaluator, load_checkpoint, read_ch
 from ..cli import UserError, seed_everything
 from ..config import apply_overrides, read_yaml, save_config
 from ..elo import fit_elo
-from ..io import atomic_write_text
+from ..io import atomic_path, atomic_write_text
 from .config import SelfPlayConfig, config_from_dict
 from .evaluation import RandomPlayer, SearchPlayer, mcts_baseline, play_match, score_of
 from .learner import Learner, learning_rate
@@ -189,7 +190,21 @@ class SelfPlayRun:
         run.best_iteration = int(extra["best_iteration"])
         replay_path = folder / f"replay-{run.iteration:04d}.npz"
         run.replay, _ = ReplayBuffer.load(replay_path, cfg.replay.window)
+        run._load_pending(folder / f"selfplay-{run.iteration:04d}.npz")
         return run
+
+    def _load_pending(self, path: Path) -> None:
+        """The games under way at the last saved iteration (continuous self-play); a run saved without them
+        (made before continuous self-play, or with it off) simply starts new games."""
+        if not (self.worker.continuous and path.is_file()):
+            return
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                self.worker.load_pending({k: data[k] for k in data.files})
+        except ValueError as err:
+            raise CheckpointError(f"{path}: {err}") from None
+        except Exception as err:  # a truncated or corrupt zip
+            raise CheckpointError(f"{path} is corrupt or truncated ({type(err).__name__}: {err})") from None
 
     def use_ray(self, section=None):
         """Play the self-play games on Ray actors (``engine.distributed.RaySelfPlay``); the rest is unchanged."""
@@ -372,6 +387,9 @@ class SelfPlayRun:
                               game_records(self.game, keep, i))
         # replay first, then the checkpoint that names its iteration: a crash between leaves the old pair
         self.replay.save(folder / f"replay-{i:04d}.npz", {"iteration": i})
+        if self.worker.pending:
+            with atomic_path(folder / f"selfplay-{i:04d}.npz") as tmp, open(tmp, "wb") as f:
+                np.savez_compressed(f, **self.worker.pending_arrays())
         self._save_net(self._net_path(i), i)
         extra = {"kind": CHECKPOINT_KIND, "game": self.game.name, "iteration": i, "counters": self.counters,
                  "elo_games": [list(r) for r in self.elo_games], "metrics": self.metrics,
@@ -383,8 +401,8 @@ class SelfPlayRun:
         best = self._net_path(self.best_iteration)
         if best.exists():
             atomic_write_bytes_copy(best, folder / "checkpoints" / "best.pt")
-        old = folder / f"replay-{i - 1:04d}.npz"
-        old.unlink(missing_ok=True)
+        (folder / f"replay-{i - 1:04d}.npz").unlink(missing_ok=True)
+        (folder / f"selfplay-{i - 1:04d}.npz").unlink(missing_ok=True)
         if not self.cfg.run.keep_checkpoints:
             for k in range(1, i):
                 if k not in (self.previous_iteration, self.best_iteration):

@@ -69,6 +69,29 @@ class SelfPlayBatch:
                              [g for b in batches for g in b.games], stats)
 
 
+class _Game:
+    """A self-play game under way: its state, moves, the training positions searched so far and its own random
+    stream for temperature draws (so a game's moves do not depend on when other games move)."""
+
+    __slots__ = ("state", "actions", "game_seed", "playthrough", "would_resign", "positions", "draws", "_rng")
+
+    def __init__(self, state, actions, game_seed: int, playthrough: bool, would_resign=(False, False), draws=0):
+        self.state = state
+        self.actions = list(actions)
+        self.game_seed = int(game_seed)
+        self.playthrough = bool(playthrough)
+        self.would_resign = [bool(would_resign[0]), bool(would_resign[1])]
+        self.positions: list[tuple[int, np.ndarray, np.ndarray, int]] = []  # (ply, planes, policy, mover)
+        self.draws = int(draws)
+        self._rng = np.random.default_rng([self.game_seed, 0x7E3])
+        if self.draws:
+            self._rng.random(self.draws)
+
+    def draw(self) -> float:
+        self.draws += 1
+        return float(self._rng.random())
+
+
 def build_net(game, cfg: SelfPlayConfig):
     """A fresh network for ``game`` with the configured architecture."""
     from nets import PolicyValueNet
@@ -102,14 +125,18 @@ class SelfPlayWorker:
         device: where the worker's network runs.
         evaluator: an evaluator to use instead of a network (tests, benchmarks).
 
-    ``play(num_games, seed)`` is a pure function of the weights, the configuration, ``num_games`` and ``seed``:
-    a resumed run replays an iteration exactly.
+    ``play(num_games, seed)`` is a pure function of the weights, the configuration, ``num_games``, ``seed`` and
+    the games carried over from the last call (``pending``; the run saves them with ``pending_arrays`` and
+    restores them with ``load_pending``): a resumed run replays an iteration exactly.
     """
 
-    def __init__(self, game, config: SelfPlayConfig, net=None, device: str = "cpu", evaluator=None):
+    def __init__(self, game, config: SelfPlayConfig, net=None, device: str = "cpu", evaluator=None,
+                 continuous: bool | None = None):
         self.game = game
         self.config = config
         self.batch_size = int(config.selfplay.parallel_games)
+        self.continuous = bool(config.selfplay.continuous if continuous is None else continuous)
+        self.pending: list[_Game] = []  # continuous self-play: games under way, continued by the next play
         if evaluator is None:
             from nets import PolicyValueEvaluator
 
@@ -132,6 +159,59 @@ class SelfPlayWorker:
         else:
             self.net.load_state_dict(state_dict)
 
+    def pending_arrays(self) -> dict[str, np.ndarray]:
+        """The games under way as flat arrays (``np.savez``): moves, search policies of the training positions and
+        per-game flags; planes, states and movers are recomputed from the moves by ``load_pending``."""
+        A = self.game.num_actions
+        g = self.pending
+        return {
+            "moves": np.asarray([a for x in g for a in x.actions], np.int32),
+            "move_counts": np.asarray([len(x.actions) for x in g], np.int32),
+            "plies": np.asarray([p[0] for x in g for p in x.positions], np.int32),
+            "position_counts": np.asarray([len(x.positions) for x in g], np.int32),
+            "policy": (np.stack([p[2] for x in g for p in x.positions]).astype(np.float32)
+                       if any(x.positions for x in g) else np.zeros((0, A), np.float32)),
+            "flags": np.asarray([[x.game_seed, x.draws, x.playthrough, *x.would_resign] for x in g],
+                                np.int64).reshape(len(g), 5),
+        }
+
+    def load_pending(self, arrays) -> None:
+        """Restore games saved by ``pending_arrays`` (replaying their moves); raises ``ValueError`` naming what
+        does not fit this game."""
+        game, rules, params = self.game, self.game.rules, self.game.params
+        try:
+            moves, move_counts = np.asarray(arrays["moves"]), np.asarray(arrays["move_counts"])
+            plies, position_counts = np.asarray(arrays["plies"]), np.asarray(arrays["position_counts"])
+            policy, flags = np.asarray(arrays["policy"], np.float32), np.asarray(arrays["flags"])
+        except KeyError as err:
+            raise ValueError(f"saved games under way lack {err}") from None
+        G = len(move_counts)
+        if (flags.shape != (G, 5) or len(position_counts) != G or move_counts.sum() != len(moves)
+                or position_counts.sum() != len(plies) or policy.shape != (len(plies), game.num_actions)):
+            raise ValueError(f"saved games under way do not fit together or do not fit {game.name} "
+                             f"({game.num_actions} actions)")
+        pending = []
+        m = p = 0
+        for k in range(G):
+            acts = [int(a) for a in moves[m:m + move_counts[k]]]
+            want = {int(x): j for j, x in enumerate(plies[p:p + position_counts[k]])}
+            g = _Game(self._initial.copy(), [], int(flags[k, 0]), bool(flags[k, 2]), flags[k, 3:5], int(flags[k, 1]))
+            for ply, a in enumerate(acts):
+                if ply in want:
+                    rules.encode(params, g.state, self._planes)
+                    g.positions.append((ply, self._planes.copy(), policy[p + want[ply]].copy(),
+                                        int(rules.to_play(params, g.state))))
+                if not game.legal_mask(g.state)[a]:
+                    raise ValueError(f"saved game {k + 1} under way has an illegal move {a} at ply {ply + 1}")
+                rules.apply(params, g.state, a)
+                g.actions.append(a)
+            if game.is_terminal(g.state) or len(g.positions) != len(want):
+                raise ValueError(f"saved game {k + 1} under way is over or lacks positions")
+            pending.append(g)
+            m += move_counts[k]
+            p += position_counts[k]
+        self.pending = pending
+
     def _opening(self, rng: np.random.Generator, max_plies: int) -> tuple[np.ndarray, list[int]]:
         """A start position after n ~ uniform{0..max_plies} random plies (never a finished game)."""
         game = self.game
@@ -149,8 +229,12 @@ class SelfPlayWorker:
 
     # ---------------------------------------------------------------------------------------------------------
     def play(self, num_games: int, seed: int, progress: Callable[[int, int], None] | None = None) -> SelfPlayBatch:
-        """Play ``num_games`` games (B at a time) and return their examples; ``progress(games_done, positions)``
-        is called after each finished game."""
+        """Play until ``num_games`` games are finished (B at a time) and return their examples;
+        ``progress(games_done, positions)`` is called after each finished game.
+
+        Continuous (``selfplay.continuous``): the games left under way carry over to the next call (``pending``),
+        which continues them first, on fresh trees (the weights may have changed); a freed slot always starts a
+        new game. Otherwise exactly ``num_games`` games are started and played to the end."""
         game, rules, params = self.game, self.game.rules, self.game.params
         sp = self.config.selfplay
         B = self.batch_size
@@ -159,41 +243,45 @@ class SelfPlayWorker:
         timed = TimedEvaluator(self.evaluator)
         resign_on = sp.resign_threshold > -1.0
         gumbel = self.config.mcts.gumbel
+        continuous = self.continuous
         t_start = time.perf_counter()
 
-        # per-slot game state
-        states: list[np.ndarray | None] = [None] * B
-        trajectories: list[list] = [[] for _ in range(B)]  # (planes, policy, mover) of training positions
-        actions: list[list[int]] = [[] for _ in range(B)]
-        playthrough = np.zeros(B, np.bool_)
-        would_resign = np.zeros((B, 2), np.bool_)
+        slots: list[_Game | None] = [None] * B
         active = np.zeros(B, np.bool_)
-        move_rngs: list[np.random.Generator | None] = [None] * B
+        queue = list(self.pending) if continuous else []  # carried-over games, continued first
+        self.pending = []
         started = 0
-        game_seeds = rng.integers(0, 2**62, size=num_games)
-        playthrough_draws = rng.random(num_games)
 
         out_planes, out_policy, out_value, out_result = [], [], [], []
         games: list[GameSummary] = []
         moves = searches = resigned = false_resigns = playthrough_games = 0
 
+        def more() -> bool:
+            if queue:
+                return True
+            return len(games) < num_games if continuous else started < num_games
+
         def start(slot: int) -> None:
             nonlocal started
-            states[slot], actions[slot] = self._opening(rng, sp.random_opening_plies)
-            # the game's own stream for its temperature draws: its moves do not depend on when other games move
-            move_rngs[slot] = np.random.default_rng([int(game_seeds[started]), 0x7E3])
-            trajectories[slot] = []
-            playthrough[slot] = (not resign_on) or playthrough_draws[started] < sp.resign_playthrough
-            would_resign[slot] = False
-            search.reset(slot, states[slot], seed=int(game_seeds[started]))
+            if queue:
+                g = queue.pop(0)
+                tree_seed = int(np.random.default_rng([g.game_seed, len(g.actions), 0x7EE]).integers(0, 2**62))
+            else:
+                state, actions = self._opening(rng, sp.random_opening_plies)
+                game_seed = int(rng.integers(0, 2**62))
+                playthrough = (not resign_on) or float(rng.random()) < sp.resign_playthrough
+                g = _Game(state, actions, game_seed, playthrough)
+                tree_seed = game_seed
+                started += 1
+            slots[slot] = g
+            search.reset(slot, g.state, seed=tree_seed)
             active[slot] = True
-            started += 1
 
         def finish(slot: int, result: int, reason: str) -> None:
             nonlocal resigned, false_resigns, playthrough_games
-            traj = trajectories[slot]
-            n = len(actions[slot])
-            for ply, (planes, policy, mover) in traj:
+            g = slots[slot]
+            n = len(g.actions)
+            for ply, planes, policy, mover in g.positions:
                 z = result if mover == 0 else -result
                 out_planes.append(planes)
                 out_policy.append(policy)
@@ -201,25 +289,28 @@ class SelfPlayWorker:
                 out_result.append(z)
             if reason == "resign":
                 resigned += 1
-            if resign_on and playthrough[slot]:
+            if resign_on and g.playthrough:
                 playthrough_games += 1
                 for side in (0, 1):
                     side_result = result if side == 0 else -result
-                    if would_resign[slot, side] and side_result >= 0:
+                    if g.would_resign[side] and side_result >= 0:
                         false_resigns += 1
-            games.append(GameSummary(list(actions[slot]), int(result), reason, bool(playthrough[slot] and resign_on),
-                                     (bool(would_resign[slot, 0]), bool(would_resign[slot, 1]))))
+            games.append(GameSummary(list(g.actions), int(result), reason, bool(g.playthrough and resign_on),
+                                     (bool(g.would_resign[0]), bool(g.would_resign[1]))))
             active[slot] = False
-            states[slot] = None
+            slots[slot] = None
             if progress is not None:
                 progress(len(games), len(out_value))
 
-        for slot in range(min(B, num_games)):
+        for slot in range(B):
+            if not more():
+                break
             start(slot)
         # Every game searches at its own pace (BatchedMCTS.start_searches): a game whose search ends moves and
         # starts its next one while the others go on, so each network call holds a leaf of every live game.
-        search.start_searches(active.copy(), timed)
-        while active.any():
+        if active.any():
+            search.start_searches(active.copy(), timed)
+        while active.any() and not (continuous and len(games) >= num_games):
             ended = search.step()
             if not ended.any():
                 continue
@@ -227,22 +318,23 @@ class SelfPlayWorker:
             res = search.result()
             again = np.zeros(B, np.bool_)
             for slot in np.flatnonzero(ended):
-                draw = float(move_rngs[slot].random())
-                state = states[slot]
-                ply = len(actions[slot])
+                g = slots[slot]
+                draw = g.draw()
+                state = g.state
+                ply = len(g.actions)
                 mover = int(rules.to_play(params, state))
                 if res.full_search[slot]:
                     rules.encode(params, state, self._planes)
-                    trajectories[slot].append((ply, (self._planes.copy(), res.policy[slot].copy(), mover)))
+                    g.positions.append((ply, self._planes.copy(), res.policy[slot].copy(), mover))
                 if resign_on and ply >= sp.resign_min_moves:
                     visited = res.visits[slot] > 0
                     best_q = float(res.q[slot][visited].max()) if visited.any() else float(res.value[slot])
                     if res.value[slot] < sp.resign_threshold and best_q < sp.resign_threshold:
-                        if playthrough[slot]:
-                            would_resign[slot, mover] = True
+                        if g.playthrough:
+                            g.would_resign[mover] = True
                         else:
                             finish(slot, -1 if mover == 0 else 1, "resign")
-                            if started < num_games:
+                            if more():
                                 start(slot)
                                 again[slot] = True
                             continue
@@ -252,29 +344,34 @@ class SelfPlayWorker:
                 else:
                     action = temperature_choice(res.visits[slot], temperature, draw)
                 rules.apply(params, state, action)
-                actions[slot].append(action)
+                g.actions.append(action)
                 moves += 1
                 outcome = int(rules.outcome(params, state))
+                ended_as = None
                 if outcome != 2:  # games.base.ONGOING
                     finish(slot, outcome, "end")
-                    if started < num_games:
-                        start(slot)
-                        again[slot] = True
-                elif len(actions[slot]) >= game.max_game_length:
+                    ended_as = "end"
+                elif len(g.actions) >= game.max_game_length:
                     finish(slot, 0, "max_moves")
-                    if started < num_games:
-                        start(slot)
-                        again[slot] = True
-                else:
+                    ended_as = "max_moves"
+                if ended_as is None:
                     search.advance(slot, action)
                     again[slot] = True
-            if again.any():
+                elif more():
+                    start(slot)
+                    again[slot] = True
+            if again.any() and not (continuous and len(games) >= num_games):
                 search.start_searches(again, timed)
+        if continuous:
+            # the games under way carry over; their searches in flight are dropped (the next call starts afresh)
+            search.abandon_searches()
+            self.pending = [slots[b] for b in range(B) if active[b]] + queue
         seconds = time.perf_counter() - t_start
         n = len(out_value)
         planes = np.stack(out_planes) if n else np.zeros((0, *game.plane_shape), np.float32)
         policy = np.stack(out_policy).astype(np.float32) if n else np.zeros((0, game.num_actions), np.float32)
         stats = {"games": len(games), "positions": n, "moves": moves, "searches": searches, "seconds": seconds,
+                 "pending_games": len(self.pending),
                  "network_seconds": timed.seconds, "network_calls": timed.calls, "evaluations": timed.positions,
                  "resigned": resigned, "playthrough_games": playthrough_games, "false_resigns": false_resigns,
                  "first_player_wins": sum(g.result > 0 for g in games), "draws": sum(g.result == 0 for g in games),

@@ -61,7 +61,8 @@ class SelfPlayActor:
 
         cfg = config_from_dict(cfg_dict)
         game = games_mod.make(cfg.game.name, **cfg.game.options)
-        self.worker = SelfPlayWorker(game, cfg, device=device)
+        # whole games: a chunk may be played again by another actor after a failure, so nothing carries over
+        self.worker = SelfPlayWorker(game, cfg, device=device, continuous=False)
         self.version = None
 
     def pid(self) -> int:

@@ -396,6 +396,12 @@ class BatchedMCTS:
         self._searching &= ~done
         return done
 
+    def abandon_searches(self) -> None:
+        """Drop the searches under way (no leaves are in flight between steps): their trees keep the simulations
+        done so far and may be reset, advanced or searched again."""
+        self.tree.sims_left[self._searching] = 0
+        self._searching[:] = False
+
     @property
     def searching(self) -> np.ndarray:
         """bool[B]: the trees in the middle of an asynchronous search (a copy)."""
