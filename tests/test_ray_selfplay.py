@@ -58,7 +58,7 @@ def _expected_records(cfg, folder, iteration, seed):
     from engine.alphazero.run import derived_seed
 
     game = games.make(cfg.game.name)
-    worker = SelfPlayWorker(game, cfg)
+    worker = SelfPlayWorker(game, cfg, continuous=False)  # as the actors: whole games
     worker.set_weights(read_checkpoint(folder / "checkpoints" / f"iter-{iteration - 1:04d}.pt").model)
     played = []
     for chunk in make_chunks(cfg.selfplay.games_per_iteration, cfg.selfplay.parallel_games,

@@ -4,8 +4,10 @@ behind ``python -m engine.selfplay``.
 
 The pieces are separate so that a distributed runner can hold them as actors:
 
-* ``SelfPlayWorker(game, cfg, net=None, device="cpu")``: ``set_weights(state_dict)``, ``play(num_games, seed,
-  progress=None) -> SelfPlayBatch`` (B games at once through ``BatchedMCTS``, one network call per step);
+* ``SelfPlayWorker(game, cfg, net=None, device="cpu", continuous=None)``: ``set_weights(state_dict)``,
+  ``play(num_games, seed, progress=None) -> SelfPlayBatch`` (B games at once through ``BatchedMCTS``'s
+  asynchronous searches, one network call per step; with continuous self-play the games under way carry over
+  to the next call: ``pending``, ``pending_arrays()`` / ``load_pending(arrays)``);
 * ``ReplayBuffer(capacity, plane_shape, num_actions)``: ``add_batch``, ``sample(n, rng, game, augment)``,
   ``save(path)`` / ``ReplayBuffer.load(path)``;
 * ``Learner(net, cfg.train, device)``: ``train(replay, steps, rng, game)``, ``train_batch(...)``;

@@ -211,6 +211,7 @@ class SelfPlayRun:
         from ..distributed.selfplay import RaySelfPlay
 
         self.games = RaySelfPlay(self.cfg, section, console=self.console)
+        self.worker.pending = []  # the actors play whole games: nothing carries over
         return self.games
 
     # ------------------------------------------------------------------------------------------- helpers

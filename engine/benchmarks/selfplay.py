@@ -8,10 +8,12 @@
 (``configs/connect4.yaml`` sizes by default, random weights: speed does not depend on them) on one thread. The
 figures: positions (moves) and network evaluations per second of self-play, the network's share of the time,
 and the ratio of self-play evaluations per second to the raw throughput of the bare evaluator called on a full
-batch of ``--batch`` positions (the target is >= 90%). The last games of a run leave part of the batch empty;
-``--games`` well above ``--batch`` keeps that tail small. Repeats alternate self-play and the raw measurement;
-the best of each is kept (per CPU-second, which is steadier than wall-clock time on a shared machine; both are
-reported).
+batch of ``--batch`` positions (the target is >= 90%). With continuous self-play (the default) each call
+continues the games left under way by the one before (the warm-up call starts them), as in a training run, so
+no call is part-empty for lack of games; with ``selfplay.continuous=false`` the last games of each call leave
+part of the batch empty and ``--games`` well above ``--batch`` keeps that tail small. Repeats alternate
+self-play and the raw measurement; the best of each is kept (per CPU-second, which is steadier than wall-clock
+time on a shared machine; both are reported).
 
 With ``--ray`` the same games are also played by Ray actors (``engine.distributed.RaySelfPlay``, one CPU each),
 for every count in ``ray.actors=1,2,4``: positions/s per count next to the single-process figure, the scaling
