@@ -48,12 +48,17 @@ def test_cd1_update_on_a_hand_computed_case():
     torch.testing.assert_close(rbm.hidden_bias.data, torch.tensor([0.025, -LN3 - 0.05]), atol=1e-6, rtol=0)
 
 
-def test_cd1_sampling_replays_the_algorithm_step_by_step():
+def _random_rbm_and_data():
+    """A 6x4 RBM with N(0, 1) weights and 5 random binary rows (fixed seeds)."""
     torch.manual_seed(0)
     rbm = RBM(6, 4)
     with torch.no_grad():
         rbm.weight.normal_(0, 1)
-    x1 = bernoulli(torch.full((5, 6), 0.5), torch.Generator().manual_seed(1))
+    return rbm, bernoulli(torch.full((5, 6), 0.5), torch.Generator().manual_seed(1))
+
+
+def test_cd1_sampling_replays_the_algorithm_step_by_step():
+    rbm, x1 = _random_rbm_and_data()
     before = rbm.weight.detach().clone()
     out = cd_update(rbm, x1, lr=0.5, k=1, generator=torch.Generator().manual_seed(7))
     # By hand: h1 ~ Q(h|x1), x2 ~ P(x|h1), then the update with Q(h2|x2), from the same random numbers.
@@ -65,7 +70,6 @@ def test_cd1_sampling_replays_the_algorithm_step_by_step():
     q2 = torch.sigmoid(x2 @ before.t())
     assert torch.equal(out["h1"], h1) and torch.equal(out["x2"], x2)
     torch.testing.assert_close(rbm.weight.data, before + 0.5 * (h1.t() @ x1 - q2.t() @ x2) / 5)
-
 
 
 def test_negative_statistics_average_over_their_own_particles():
@@ -84,11 +88,7 @@ def test_negative_statistics_average_over_their_own_particles():
 
 
 def test_pcd_chains_carry_over_from_one_update_to_the_next():
-    torch.manual_seed(0)
-    rbm = RBM(6, 4)
-    with torch.no_grad():
-        rbm.weight.normal_(0, 1)
-    data = bernoulli(torch.full((5, 6), 0.5), torch.Generator().manual_seed(1))
+    rbm, data = _random_rbm_and_data()
     chain = PersistentChain(3)
     gen = torch.Generator().manual_seed(7)
     first = chain.gradients(rbm, data, 1, gen)
