@@ -309,7 +309,6 @@ class BatchedMCTS:
         self._ep["begin"](tree, f, c, active, self.leaves.work, True)
         rules, params = self.game.rules, self.game.params
         table = cache if cache is not None else self._no_cache
-        leaves = self.leaves
         step = self._ep["step"]
         if kind != EVAL_EXTERNAL:  # evaluated inside the compiled step: one call does the whole search
             if step(rules, params, tree, lv, table, f, c, 0, True) == _core.STEP_TOO_MANY_ACTIONS:
@@ -328,11 +327,7 @@ class BatchedMCTS:
                     self._bad_evaluation(-n - 1)
                 break
             steps += 1
-            if by_states:
-                logits, values = inner.evaluate_states(leaves.states[:n], leaves.legal[:n])
-            else:
-                logits, values = inner(leaves.planes[:n], leaves.legal[:n])
-            self._take(logits, values, n)
+            self._evaluate_leaves(inner, by_states, n)
         self.last_steps = steps
         return self.result()
 
@@ -383,11 +378,7 @@ class BatchedMCTS:
             self._searching[:] = False
             self._too_many_actions()
         if n > 0:
-            if by_states:
-                logits, values = inner.evaluate_states(leaves.states[:n], leaves.legal[:n])
-            else:
-                logits, values = inner(leaves.planes[:n], leaves.legal[:n])
-            self._take(logits, values, n)
+            self._evaluate_leaves(inner, by_states, n)
             bad = step(rules, params, self.tree, leaves, table, self.cfg_f, self.cfg_i, n, False)
             if bad < 0:
                 self._searching[:] = False
@@ -406,6 +397,15 @@ class BatchedMCTS:
     def searching(self) -> np.ndarray:
         """bool[B]: the trees in the middle of an asynchronous search (a copy)."""
         return self._searching.copy()
+
+    def _evaluate_leaves(self, inner, by_states: bool, n: int) -> None:
+        """One evaluator call for the ``n`` gathered leaves (planes, or states for evaluators that take them)."""
+        leaves = self.leaves
+        if by_states:
+            logits, values = inner.evaluate_states(leaves.states[:n], leaves.legal[:n])
+        else:
+            logits, values = inner(leaves.planes[:n], leaves.legal[:n])
+        self._take(logits, values, n)
 
     def _take(self, logits, values, n: int) -> None:
         """Copy the evaluator's output into the leaf buffers (the compiled step checks the numbers)."""
