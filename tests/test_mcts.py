@@ -309,17 +309,25 @@ def test_asynchronous_searches_equal_lockstep_ones(c4, gumbel):
         ended = search.step()
         steps += 1
         if ended.any():
-            res = search.result()
-            for i in np.flatnonzero(ended):
-                got[i, done[i]] = (res.visits[i].copy(), res.q[i].copy(), int(res.best_move[i]))
+            res = search.result(np.flatnonzero(ended))  # the trees that ended, in order
+            for j, i in enumerate(np.flatnonzero(ended)):
+                got[i, done[i]] = (res.visits[j], res.q[j], int(res.best_move[j]), res.policy[j], res.value[j])
                 done[i] += 1
             if (ended & (done < 2)).any():
                 search.start_searches(ended & (done < 2), evaluator)
     assert len(calls) <= steps and not search.searching.any()
-    for (i, k), (visits, q, best) in got.items():
+    for (i, k), (visits, q, best, policy, value) in got.items():
         np.testing.assert_array_equal(visits, expected[k].visits[i])
         np.testing.assert_allclose(q, expected[k].q[i], atol=1e-6)
-        assert best == expected[k].best_move[i]
+        np.testing.assert_allclose(policy, expected[k].policy[i], atol=1e-6)
+        assert best == expected[k].best_move[i] and value == pytest.approx(expected[k].value[i], abs=1e-6)
+    everything = search.result()
+    some = search.result([4, 1])  # rows in the order asked
+    for j, i in enumerate([4, 1]):
+        for name in ("visits", "policy", "q", "prior", "value", "best_move", "simulations"):
+            np.testing.assert_array_equal(getattr(some, name)[j], getattr(everything, name)[i])
+    with pytest.raises(IndexError, match="tree indices"):
+        search.result([6])
 
 
 def test_interface_and_compiled_uniform_agree(c4):

@@ -315,21 +315,22 @@ class SelfPlayWorker:
             if not ended.any():
                 continue
             searches += int(ended.sum())
-            res = search.result()
+            ended_slots = np.flatnonzero(ended)
+            res = search.result(ended_slots)  # row j: tree ended_slots[j]
             again = np.zeros(B, np.bool_)
-            for slot in np.flatnonzero(ended):
+            for j, slot in enumerate(ended_slots.tolist()):
                 g = slots[slot]
                 draw = g.draw()
                 state = g.state
                 ply = len(g.actions)
                 mover = int(rules.to_play(params, state))
-                if res.full_search[slot]:
+                if res.full_search[j]:
                     rules.encode(params, state, self._planes)
-                    g.positions.append((ply, self._planes.copy(), res.policy[slot].copy(), mover))
+                    g.positions.append((ply, self._planes.copy(), res.policy[j].copy(), mover))
                 if resign_on and ply >= sp.resign_min_moves:
-                    visited = res.visits[slot] > 0
-                    best_q = float(res.q[slot][visited].max()) if visited.any() else float(res.value[slot])
-                    if res.value[slot] < sp.resign_threshold and best_q < sp.resign_threshold:
+                    visited = res.visits[j] > 0
+                    best_q = float(res.q[j][visited].max()) if visited.any() else float(res.value[j])
+                    if res.value[j] < sp.resign_threshold and best_q < sp.resign_threshold:
                         if g.playthrough:
                             g.would_resign[mover] = True
                         else:
@@ -340,9 +341,9 @@ class SelfPlayWorker:
                             continue
                 temperature = sp.temperature if ply < sp.temperature_moves else sp.final_temperature
                 if gumbel:  # the sequential-halving winner: its Gumbel noise already samples the move
-                    action = int(res.best_move[slot])
+                    action = int(res.best_move[j])
                 else:
-                    action = temperature_choice(res.visits[slot], temperature, draw)
+                    action = temperature_choice(res.visits[j], temperature, draw)
                 rules.apply(params, state, action)
                 g.actions.append(action)
                 moves += 1

@@ -471,14 +471,13 @@ def _select_gumbel_interior(visit_count, value_sum, prior, num_edges, node_visit
     """argmax_a pi'(a) - N(s,a) / (1 + N(s)) with pi' = softmax(logits + sigma(completedQ)) (eq. 14)."""
     ne = num_edges[b, n]
     _sigma_completed_q(visit_count, value_sum, prior, num_edges, raw_value, cf, ci, b, n, work)
-    zmax = -np.inf
+    # softmax(log p + sigma) = p exp(sigma - max sigma) / sum (no logarithms on the way down the tree)
+    smax = -np.inf
     for e in range(ne):
-        z = np.log(max(np.float64(prior[b, n, e]), _TINY_PRIOR)) + work[e]
-        work[e] = z
-        zmax = max(zmax, z)
+        smax = max(smax, work[e])
     total = 0.0
     for e in range(ne):
-        p = np.exp(work[e] - zmax)
+        p = max(np.float64(prior[b, n, e]), _TINY_PRIOR) * np.exp(work[e] - smax)
         work[e] = p
         total += p
     inv_visits = 1.0 / (1.0 + node_visits[b, n])
@@ -958,9 +957,9 @@ def advance(rules, params, t, b, action, legal_scratch):
 
 # ------------------------------------------------------------------------------------------------ results
 @_kernel
-def summarize(t, cf, ci, visits, policy, q, value, best, prior_out, work):
-    """Per tree, over all A actions: root visits, policy target, Q, clean prior, value, and the move to play
-    (-1 when the game is over).
+def summarize(t, cf, ci, which, visits, policy, q, value, best, prior_out, work):
+    """Per tree flagged in ``which`` (the other rows are left as they are), over all A actions: root visits,
+    policy target, Q, clean prior, value, and the move to play (-1 when the game is over).
 
     Policy target: normalised visits (KataGo policy-target pruning on full searches when enabled), or the
     Gumbel improved policy softmax(logits + sigma(completedQ)). Best move: most visits (ties: higher Q, then
@@ -979,6 +978,8 @@ def summarize(t, cf, ci, visits, policy, q, value, best, prior_out, work):
     A = visits.shape[1]
     gumbel = ci[I_GUMBEL] != 0
     for b in range(B):
+        if not which[b]:
+            continue
         for a in range(A):
             visits[b, a] = 0
             policy[b, a] = 0.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -142,6 +141,7 @@ class BatchedMCTS:
                      np.zeros(B, np.float32), np.zeros(B, np.int64), np.zeros((B, A), np.float32))
         self.last_steps = 0
         self._searching = np.zeros(self.batch_size, np.bool_)  # trees in an asynchronous search (start_searches)
+        self._all_trees = np.ones(self.batch_size, np.bool_)
         self._async = None         # (evaluator, inner, cache table, by_states) of the asynchronous searches
         self._compile()
         for b in range(self.batch_size):
@@ -159,7 +159,7 @@ class BatchedMCTS:
             "advance": _entry(_core.advance, rules, params, t, 0, 0, self._legal),
             "begin": _entry(_core.begin_search, t, f, c, active, lv.work, True),
             "step": _entry(_core.step, rules, params, t, lv, self._no_cache, f, c, 0, True),
-            "summarize": _entry(_core.summarize, t, f, c, *out, lv.work),
+            "summarize": _entry(_core.summarize, t, f, c, active, *out, lv.work),
         }
 
     # ------------------------------------------------------------------------------------------- roots
@@ -354,7 +354,7 @@ class BatchedMCTS:
         self._ensure_capacity(max(sims, cfg.playout_cap_cheap_simulations if cfg.playout_cap else 0))
         if self._async is not None and self._async[0] is not evaluator and self._searching.any():
             raise ValueError("the searches under way use another evaluator: step until they end")
-        key = (sims, tuple(getattr(cfg, f.name) for f in dataclasses.fields(cfg)))
+        key = (sims, tuple(cfg.__dict__.values()))
         if self._async is None or self._async[0] is not evaluator or self._async[4] != key:
             # (the config arrays are written once for a series of searches: a game's worth of moves each)
             kind, cache = self._fill_config(sims, evaluator)
@@ -430,14 +430,28 @@ class BatchedMCTS:
         raise ValueError(f"the evaluator returned NaN logits for leaf {leaf}")
 
     # ------------------------------------------------------------------------------------------- results
-    def result(self) -> SearchResult:
-        """The current statistics of every root (after ``run``)."""
+    def result(self, trees=None) -> SearchResult:
+        """The current statistics of every root (after ``run``), or of the roots of ``trees`` (tree indices:
+        row ``j`` of each array is tree ``trees[j]``; an asynchronous search summarises only the trees whose
+        search has just ended)."""
         t = self.tree
         visits, policy, q, value, best, prior = self._out
-        self._ep["summarize"](t, self.cfg_f, self.cfg_i, visits, policy, q, value, best, prior, self.leaves.work)
-        return SearchResult(visits=visits.copy(), policy=policy.copy(), q=q.copy(), value=value.copy(),
-                            best_move=best.copy(), prior=prior.copy(), full_search=t.full_search.copy(),
-                            simulations=t.sims_done.copy())
+        if trees is None:
+            self._ep["summarize"](t, self.cfg_f, self.cfg_i, self._all_trees, visits, policy, q, value, best,
+                                  prior, self.leaves.work)
+            return SearchResult(visits=visits.copy(), policy=policy.copy(), q=q.copy(), value=value.copy(),
+                                best_move=best.copy(), prior=prior.copy(), full_search=t.full_search.copy(),
+                                simulations=t.sims_done.copy())
+        rows = np.asarray(trees, np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.batch_size):
+            raise IndexError(f"tree indices must be in [0, {self.batch_size}), got {rows.tolist()}")
+        which = np.zeros(self.batch_size, np.bool_)
+        which[rows] = True
+        self._ep["summarize"](t, self.cfg_f, self.cfg_i, which, visits, policy, q, value, best, prior,
+                              self.leaves.work)
+        return SearchResult(visits=visits[rows], policy=policy[rows], q=q[rows], value=value[rows],  # copies
+                            best_move=best[rows], prior=prior[rows], full_search=t.full_search[rows],
+                            simulations=t.sims_done[rows])
 
     def choose(self, temperature: float = 1.0, rng: np.random.Generator | None = None) -> np.ndarray:
         """A move per tree (int64[B], -1 where the game is over): visit counts ** (1 / T), T = 0 the most
