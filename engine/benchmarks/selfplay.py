@@ -128,7 +128,8 @@ def main(argv=None):
     result = {
         "game": game.name, "net": f"{cfg.net.blocks}x{cfg.net.channels} resnet", "batch": B,
         "simulations": cfg.mcts.simulations, "gumbel": cfg.mcts.gumbel, "games": s["games"],
-        "evaluations": s["evaluations"], "mean_batch": round(s["evaluations"] / max(s["network_calls"], 1), 1),
+        "evaluations": s["evaluations"], "network_calls": s["network_calls"],
+        "mean_batch": round(s["evaluations"] / max(s["network_calls"], 1), 1),
         "positions_per_second": round(s["moves"] / wall, 1), "games_per_second": round(s["games"] / wall, 2),
         "evaluations_per_second": round(s["evaluations"] / wall),
         "evaluations_per_cpu_second": round(s["evaluations"] / cpu),

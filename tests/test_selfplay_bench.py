@@ -1,0 +1,37 @@
+"""Smoke run of ``python -m engine.bench selfplay`` (tic-tac-toe, a few games): the figures it reports hang
+together, and the raw network throughput is sampled during self-play as documented. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+
+def test_bench_selfplay_smoke(tmp_path):
+    out_file = tmp_path / "selfplay.json"
+    proc = subprocess.run([sys.executable, "-m", "engine.bench", "selfplay", "--game", "tictactoe",
+                           "--config", "configs/tictactoe.yaml", "--games", "24", "--batch", "8", "--repeats", "1",
+                           "--probe-every", "3", "--json", "--out", str(out_file)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result == json.loads(out_file.read_text())
+    assert result["benchmark"] == "selfplay" and result["game"] == "tictactoe" and result["batch"] == 8
+    assert result["games"] >= 24 and result["evaluations"] > 0
+    assert result["raw_probes"] == result["network_calls"] // 3  # one raw call after every 3rd self-play call
+    assert 1 <= result["mean_batch"] <= 8
+    assert 0 < result["network_share"] <= 1
+    assert result["selfplay_vs_raw"] == pytest.approx(
+        result["evaluations_per_cpu_second"] / result["raw_network_per_cpu_second"], rel=0.01)
+
+
+def test_bench_selfplay_bad_arguments():
+    proc = subprocess.run([sys.executable, "-m", "engine.bench", "selfplay", "--game", "tictactoe",
+                           "--probe-every", "0"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "--probe-every" in proc.stderr and "Traceback" not in proc.stderr
