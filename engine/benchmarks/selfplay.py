@@ -16,8 +16,9 @@ part of the batch empty and ``--games`` well above ``--batch`` keeps that tail s
 The raw throughput is sampled *during* self-play: after every ``--probe-every``-th network call of self-play
 the bare evaluator runs once more on a full batch of fixed planes, timed apart (and left out of the self-play
 figures). Both figures then come from the same minutes: on a shared machine whose speed drifts by tens of
-percent from minute to minute (measured on the 2-core VM this was written on: the same 64-position call took
-7 to 14 ms), a raw measurement taken apart from self-play compares two different machines. The probe runs
+percent from minute to minute (measured on the 2-core VM this was written on: the same 64-position call,
+repeated, took 7 to 18 ms, and the medians of blocks of 100 calls ranged from 9.2 to 12.6 ms), a raw
+measurement taken apart from self-play compares two different machines. The probe runs
 just after a self-play call, with the network's weights still in cache, so if anything it favours the raw
 side. The separate measurement (raw calls back to back between repeats, the best window kept) is reported
 too, as ``selfplay_vs_raw_separate``. ``--repeats`` runs add up.
