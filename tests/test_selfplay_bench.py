@@ -30,8 +30,13 @@ def test_bench_selfplay_smoke(tmp_path):
         result["evaluations_per_cpu_second"] / result["raw_network_per_cpu_second"], rel=0.01)
 
 
-def test_bench_selfplay_bad_arguments():
+@pytest.mark.parametrize("extra", [["--probe-every", "0"], ["--games", "1", "--probe-every", "100000"]])
+def test_bench_selfplay_bad_arguments(tmp_path, extra):
+    """A probe interval below 1, or one that no probe reaches, is a one-line error (not a division by zero)."""
     proc = subprocess.run([sys.executable, "-m", "engine.bench", "selfplay", "--game", "tictactoe",
-                           "--probe-every", "0"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                           "--config", "configs/tictactoe.yaml", "--batch", "4", "--repeats", "1",
+                           "--out", str(tmp_path / "x.json"), *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert "--probe-every" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.json").exists()

@@ -124,6 +124,9 @@ def main(argv=None):
             evaluator(planes, legal)
         best_raw_separate = max(best_raw_separate, calls * B / (time.process_time() - c0))
     worker.evaluator = evaluator
+    if probe.probes == 0:
+        raise UserError(f"no raw probe ran: self-play made {probe.calls} network calls, fewer than --probe-every "
+                        f"{args.probe_every}; lower --probe-every or raise --games")
     s, wall, cpu = stats, totals["wall"], totals["cpu"]
     raw_cpu = probe.positions / probe.cpu
     result = {
