@@ -28,6 +28,8 @@ def test_bench_selfplay_smoke(tmp_path):
     assert 0 < result["network_share"] <= 1
     assert result["selfplay_vs_raw"] == pytest.approx(
         result["evaluations_per_cpu_second"] / result["raw_network_per_cpu_second"], rel=0.01)
+    assert result["selfplay_vs_raw_per_repeat"] == [  # one repeat: its ratio is the run's
+        pytest.approx(result["selfplay_vs_raw"], abs=0.002)]
 
 
 @pytest.mark.parametrize("extra", [["--probe-every", "0"], ["--games", "1", "--probe-every", "100000"]])

@@ -21,7 +21,8 @@ repeated, took 7 to 18 ms, and the medians of blocks of 100 calls ranged from 9.
 measurement taken apart from self-play compares two different machines. The probe runs
 just after a self-play call, with the network's weights still in cache, so if anything it favours the raw
 side. The separate measurement (raw calls back to back between repeats, the best window kept) is reported
-too, as ``selfplay_vs_raw_separate``. ``--repeats`` runs add up.
+too, as ``selfplay_vs_raw_separate``. ``--repeats`` runs add up; ``selfplay_vs_raw_per_repeat`` gives the ratio
+of each repeat alone, a measure of the spread.
 
 With ``--ray`` the same games are also played by Ray actors (``engine.distributed.RaySelfPlay``, one CPU each),
 for every count in ``ray.actors=1,2,4``: positions/s per count next to the single-process figure, the scaling
@@ -105,8 +106,9 @@ def main(argv=None):
     totals = {"wall": 0.0, "cpu": 0.0}
     stats: dict = {}
     best_raw_separate = 0.0
+    per_repeat = []  # (self-play evaluations per CPU-second) / (raw, from this repeat's probes)
     for r in range(args.repeats):
-        before = (probe.wall, probe.cpu)
+        before = (probe.wall, probe.cpu, probe.positions)
         w0, c0 = time.perf_counter(), time.process_time()
         batch = worker.play(args.games, seed=args.seed + r)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -118,6 +120,9 @@ def main(argv=None):
         s["seconds"] -= probe_wall
         for key in ("games", "moves", "evaluations", "network_calls", "network_seconds", "seconds"):
             stats[key] = stats.get(key, 0) + s[key]
+        if probe.positions > before[2]:
+            raw = (probe.positions - before[2]) / probe_cpu
+            per_repeat.append(round((s["evaluations"] / (cpu - probe_cpu)) / raw, 3))
         calls = max(10, s["network_calls"] // 10)  # the separate measurement: back-to-back raw calls
         c0 = time.process_time()
         for _ in range(calls):
@@ -142,6 +147,7 @@ def main(argv=None):
         "raw_network_per_second": round(probe.positions / probe.wall),
         "raw_network_per_cpu_second": round(raw_cpu), "raw_probes": probe.probes,
         "selfplay_vs_raw": round((s["evaluations"] / cpu) / raw_cpu, 3),
+        "selfplay_vs_raw_per_repeat": per_repeat,
         "selfplay_vs_raw_wall": round((s["evaluations"] / wall) / (probe.positions / probe.wall), 3),
         "raw_network_per_cpu_second_separate": round(best_raw_separate),
         "selfplay_vs_raw_separate": round((s["evaluations"] / cpu) / best_raw_separate, 3),
