@@ -11,7 +11,7 @@ import math
 import os
 import time
 
-from ..cli import UserError
+from ..cli import UserError, tune_allocator
 from .config import RaySection
 
 
@@ -62,6 +62,7 @@ def setup_actor_process(num_cpus: float) -> str:
     import torch
 
     torch.set_num_threads(threads)
+    tune_allocator()
     import ray
 
     gpus = ray.get_gpu_ids() if ray.is_initialized() else []
