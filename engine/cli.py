@@ -138,9 +138,10 @@ def tune_allocator() -> bool:
 
     A forward pass allocates and frees tensors of hundreds of KB (the 4x32 Connect Four ResNet: 344 KB per
     activation at batch 64). glibc serves such blocks with ``mmap`` or trims them off the top of the heap when
-    they are freed, so the next call takes a page fault on every 4 KB page it touches again: measured on the
-    2-core VM, 6 to 440 minor faults per network call in self-play, and self-play 5-15% slower in the runs with
-    many (PyTorch's CPU performance guide suggests jemalloc or tcmalloc for the same reason). Here malloc keeps
+    they are freed (system calls), so the next call takes a page fault on every 4 KB page it touches again:
+    measured on the 2-core VM, up to 440 minor faults per network call in self-play, and self-play 12% faster
+    per CPU-second with this tuning (three alternating pairs of runs; PyTorch's CPU performance guide suggests
+    jemalloc or tcmalloc for the same reason). Here malloc keeps
     blocks up to 32 MiB in its heap (``M_MMAP_THRESHOLD``), trims only past 256 MiB free (``M_TRIM_THRESHOLD``)
     and grows by 16 MiB at a time (``M_TOP_PAD``): after warm-up a call faults on no page. Bigger arrays (the
     replay) are still mapped and unmapped as before. Process-wide, once; a no-op (False) off glibc."""
