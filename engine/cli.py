@@ -141,10 +141,11 @@ def tune_allocator() -> bool:
     they are freed (system calls), so the next call takes a page fault on every 4 KB page it touches again:
     measured on the 2-core VM, up to 440 minor faults per network call in self-play, and self-play 12% faster
     per CPU-second with this tuning (three alternating pairs of runs; PyTorch's CPU performance guide suggests
-    jemalloc or tcmalloc for the same reason). Here malloc keeps
-    blocks up to 32 MiB in its heap (``M_MMAP_THRESHOLD``), trims only past 256 MiB free (``M_TRIM_THRESHOLD``)
-    and grows by 16 MiB at a time (``M_TOP_PAD``): after warm-up a call faults on no page. Bigger arrays (the
-    replay) are still mapped and unmapped as before. Process-wide, once; a no-op (False) off glibc."""
+    jemalloc or tcmalloc for the same reason). Here malloc keeps blocks up to 32 MiB in its heap
+    (``M_MMAP_THRESHOLD``), trims only past 256 MiB free (``M_TRIM_THRESHOLD``) and grows by 16 MiB at a time
+    (``M_TOP_PAD``): after warm-up a call faults on no page. The price: a process may keep up to 256 MiB of freed
+    memory. Bigger arrays (the replay) are still mapped and unmapped as before. Process-wide, once; a no-op
+    (False) off glibc."""
     global _ALLOCATOR_TUNED
     if _ALLOCATOR_TUNED:
         return True
