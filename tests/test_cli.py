@@ -72,12 +72,13 @@ def test_tune_allocator_keeps_freed_buffers_mapped():
         pytest.skip("the allocator tuning is for glibc's malloc")
 
     def run(mode):
-        out = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, mode], capture_output=True, text=True,
+        out = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT, mode], cwd=ROOT, capture_output=True, text=True,
                              check=True, timeout=60).stdout.split()
         return int(out[0]), [int(x) for x in out[1:]]
 
+    _, default = run("default")
+    if sum(default[1:]) < 2000:
+        pytest.skip(f"this glibc keeps the freed buffer by itself (page faults {default}): nothing to show")
     tuned, faults = run("tune")
     assert tuned == 1
-    assert max(faults[1:]) < 50, faults          # reuses the heap block: no page is mapped again
-    _, default = run("default")
-    assert sum(default[1:]) > 2000, default      # the case the tuning is for (glibc's default frees to the kernel)
+    assert max(faults[1:]) < 50, (faults, default)  # reuses the heap block: no page is mapped again

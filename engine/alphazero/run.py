@@ -38,12 +38,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
 import games as games_mod
 from nets import CheckpointError, PolicyValueEvaluator, load_checkpoint, read_checkpoint, save_checkpoint
 
-from ..cli import UserError, seed_everything, tune_allocator
+from ..cli import UserError, pin_threads, seed_everything
 from ..config import apply_overrides, read_yaml, save_config
 from ..elo import fit_elo
 from ..io import atomic_path, atomic_write_text
@@ -123,8 +122,7 @@ class SelfPlayRun:
         self.seed = int(seed)
         self.console = console or Console(stderr=True)
         self.show_progress = progress and self.console.is_terminal
-        torch.set_num_threads(cfg.run.threads)
-        tune_allocator()
+        pin_threads(cfg.run.threads)  # and tune_allocator
         try:
             self.game = games_mod.make(cfg.game.name, **cfg.game.options)
         except (ValueError, TypeError) as err:
