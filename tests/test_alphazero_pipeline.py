@@ -22,11 +22,14 @@ from engine.alphazero import (
     ReplayError,
     SelfPlayRun,
     SelfPlayWorker,
+    _moves,
     make_config,
     mcts_baseline,
     play_match,
     score_of,
+    temperature_choice,
 )
+from engine.alphazero._moves import draw
 from engine.alphazero.config import config_dict
 from engine.config import ConfigError
 from nets import CheckpointError, read_checkpoint
@@ -210,6 +213,47 @@ def test_worker_games_do_not_depend_on_how_many_are_played_at_once(search):
     # with 8 games at once the network calls are fuller than with 3
     assert runs[8].stats["evaluations"] / runs[8].stats["network_calls"] > \
         runs[3].stats["evaluations"] / runs[3].stats["network_calls"]
+
+
+def test_temperature_choice_samples_visit_counts_to_the_power_one_over_t():
+    """Self-play's move choice (compiled): with u on a fine uniform grid each action is chosen in proportion to
+    N ** (1/T); T = 0 takes the most visited, ties split by u; unvisited actions are never chosen."""
+    visits = np.array([0, 6, 0, 2, 4, 0, 0], np.int32)
+    grid = (np.arange(12000) + 0.5) / 12000
+    for temperature, weights in ((1.0, visits), (0.5, visits.astype(float) ** 2)):
+        picks = np.bincount([temperature_choice(visits, temperature, u) for u in grid], minlength=7) / len(grid)
+        np.testing.assert_allclose(picks, weights / weights.sum(), atol=2e-4)
+    assert {temperature_choice(visits, 0.0, u) for u in grid} == {1}
+    ties = np.array([3, 0, 3, 1], np.int32)
+    assert [temperature_choice(ties, 0.0, u) for u in (0.1, 0.49, 0.51, 0.99)] == [0, 0, 2, 2]
+    assert temperature_choice(np.zeros(4, np.int32), 1.0, 0.3) == -1
+    with pytest.raises(ValueError, match="temperature"):
+        temperature_choice(visits, -1.0, 0.5)
+
+
+def test_game_draws_depend_on_the_game_seed_and_count_only():
+    a = [draw(np.uint64(7), k) for k in range(2000)]
+    assert a == [draw(np.uint64(7), k) for k in range(2000)]
+    assert all(0.0 < x < 1.0 for x in a) and abs(np.mean(a) - 0.5) < 0.02 and len(set(a)) == len(a)
+    assert [draw(np.uint64(8), k) for k in range(5)] != a[:5]
+
+
+def test_worker_buffers_grow_for_long_games_without_changing_them():
+    """The compiled move loop keeps each slot's moves and positions in buffers sized for 256 moves (chess games
+    can be far longer): started far too small, they grow as games need, and the games are the same."""
+    game = games.make("connect4")
+    cfg = tiny("game.name=connect4", "mcts.simulations=8", "selfplay.random_opening_plies=6")
+    full = SelfPlayWorker(game, cfg, evaluator=FixedEvaluator(game))
+    small = SelfPlayWorker(game, cfg, evaluator=FixedEvaluator(game))
+    small._slots = _moves.allocate_slots(small.batch_size, 2, small.search.num_edges, 51, np.int16)
+    a, b = full.play(12, seed=5), small.play(12, seed=5)
+    assert small._slots.actions.shape[1] > 2
+    assert [g.actions for g in a.games] == [g.actions for g in b.games]
+    np.testing.assert_array_equal(a.planes, b.planes)
+    np.testing.assert_array_equal(a.policy, b.policy)
+    np.testing.assert_array_equal(a.value, b.value)
+    for x, y in zip(full.pending, small.pending, strict=True):
+        assert x.actions == y.actions and x.draws == y.draws and len(x.positions) == len(y.positions)
 
 
 def test_worker_resignation_playthrough_counts_false_resigns():

@@ -8,9 +8,13 @@ Resignation (AlphaGo Zero, Silver et al. 2017): a side resigns when the root val
 fall below a threshold; a share of games is played out anyway to measure how often that would have been
 wrong. With KataGo's playout-cap randomization (Wu 2019) only full searches give examples.
 
-Each game searches at its own pace (``BatchedMCTS.start_searches`` / ``step``): a game whose search ends (sooner
-when its simulations reach finished games, which need no evaluation) moves and starts the next search while the
-others go on, so every network call holds a leaf of each live game.
+Each game searches at its own pace (``BatchedMCTS.start_searches``): a game whose search ends (sooner when its
+simulations reach finished games, which need no evaluation) moves and starts the next search while the others go
+on, so every network call holds a leaf of each live game. Between two network calls one compiled call
+(``engine.alphazero._moves.play_step``) does all the work: it applies the evaluations, records the positions,
+chooses and plays the moves of the games whose search ended, begins their next searches and gathers the next
+leaves; Python steps in only when a game ends. (Measured on Connect Four, 64 games at once: the Python move loop
+this replaced cost about 0.4 ms a network call of ~10 ms.)
 
 The worker is self-contained (a game, a configuration, a network copy, a seed) so that a distributed runner can
 hold one per actor: ``set_weights`` takes the learner's ``state_dict``, ``play`` returns a ``SelfPlayBatch`` of
@@ -26,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..mcts import BatchedMCTS, TimedEvaluator
+from ..mcts.search import _entry
+from . import _moves
 from .config import SelfPlayConfig
 
 
@@ -70,10 +76,12 @@ class SelfPlayBatch:
 
 
 class _Game:
-    """A self-play game under way: its state, moves, the training positions searched so far and its own random
-    stream for temperature draws (so a game's moves do not depend on when other games move)."""
+    """A self-play game between two ``play`` calls (continuous self-play, saved runs): its state, moves, the
+    training positions searched so far, and how many random draws it has taken (``draws``; the draws themselves
+    are ``engine.alphazero._moves.draw(game_seed, k)``, so a game's moves do not depend on when other games
+    move)."""
 
-    __slots__ = ("state", "actions", "game_seed", "playthrough", "would_resign", "positions", "draws", "_rng")
+    __slots__ = ("state", "actions", "game_seed", "playthrough", "would_resign", "positions", "draws")
 
     def __init__(self, state, actions, game_seed: int, playthrough: bool, would_resign=(False, False), draws=0):
         self.state = state
@@ -83,13 +91,6 @@ class _Game:
         self.would_resign = [bool(would_resign[0]), bool(would_resign[1])]
         self.positions: list[tuple[int, np.ndarray, np.ndarray, int]] = []  # (ply, planes, policy, mover)
         self.draws = int(draws)
-        self._rng = np.random.default_rng([self.game_seed, 0x7E3])
-        if self.draws:
-            self._rng.random(self.draws)
-
-    def draw(self) -> float:
-        self.draws += 1
-        return float(self._rng.random())
 
 
 def build_net(game, cfg: SelfPlayConfig):
@@ -101,17 +102,10 @@ def build_net(game, cfg: SelfPlayConfig):
 
 def temperature_choice(visits: np.ndarray, temperature: float, u: float) -> int:
     """Sample an action from visit counts ** (1 / T) with the uniform number ``u`` (T = 0: the most visited,
-    ties broken by ``u``)."""
-    counts = visits.astype(np.float64)
-    if temperature == 0:
-        ties = np.flatnonzero(counts == counts.max())
-        return int(ties[min(int(u * len(ties)), len(ties) - 1)])
-    weights = np.where(counts > 0, (counts / counts.max()) ** (1.0 / temperature), 0.0)
-    cdf = np.cumsum(weights)
-    a = min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(counts) - 1)
-    while weights[a] == 0:
-        a -= 1
-    return a
+    ties broken by ``u``), as self-play does (the compiled ``_moves.temperature_choice``); -1 without visits."""
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    return int(_moves.temperature_choice(np.ascontiguousarray(visits, np.int32), float(temperature), float(u), -1))
 
 
 class SelfPlayWorker:
@@ -148,6 +142,13 @@ class SelfPlayWorker:
         self.search = BatchedMCTS(game, self.batch_size, config.mcts, seed=0)
         self._initial = game.initial_state()
         self._planes = np.zeros(game.plane_shape, np.float32)
+        B, A, E = self.batch_size, game.num_actions, self.search.num_edges
+        self._slots = _moves.allocate_slots(B, min(game.max_game_length, 256), E, self._initial.shape[0],
+                                            self._initial.dtype)
+        self._summary = (np.zeros((B, A), np.int32), np.zeros((B, A), np.float32), np.zeros((B, A), np.float32),
+                         np.zeros(B, np.float32), np.zeros(B, np.int64), np.zeros((B, A), np.float32))
+        self._options = (np.zeros(_moves.NUM_SF, np.float64), np.zeros(_moves.NUM_SI, np.int64))
+        self._export_entry = None
 
     def set_weights(self, state_dict) -> None:
         """Load the learner's weights (a ``state_dict`` of tensors or numpy arrays)."""
@@ -228,6 +229,55 @@ class SelfPlayWorker:
                 return state, moves
 
     # ---------------------------------------------------------------------------------------------------------
+    def _load(self, slot: int, g: _Game) -> None:
+        """Put game ``g`` into ``slot`` of the compiled move loop's buffers."""
+        s = self._slots
+        n = len(g.actions)
+        if n + 1 > s.actions.shape[1]:
+            self._slots = s = _moves.grow_slots(s, min(max(2 * s.actions.shape[1], n + 1), self.game.max_game_length))
+        E = s.pos_action.shape[2]
+        s.seed[slot] = np.uint64(g.game_seed % 2**64)
+        s.draws[slot] = g.draws
+        s.playthrough[slot] = g.playthrough
+        s.would_resign[slot] = g.would_resign
+        s.moves[slot] = n
+        s.actions[slot, :n] = g.actions
+        s.npos[slot] = len(g.positions)
+        s.status[slot] = _moves.RUNNING
+        for k, (ply, _, policy, mover) in enumerate(g.positions):
+            acts = np.flatnonzero(policy)
+            if len(acts) > E:
+                raise ValueError(f"a saved search policy has {len(acts)} actions, more than the {E} legal moves a "
+                                 f"{self.game.name} position can have")
+            s.pos_ply[slot, k], s.pos_mover[slot, k], s.pos_edges[slot, k] = ply, mover, len(acts)
+            s.pos_action[slot, k, :len(acts)] = acts
+            s.pos_policy[slot, k, :len(acts)] = policy[acts]
+
+    def _export(self, slot: int) -> tuple[np.ndarray, np.ndarray]:
+        """The recorded positions of the game in ``slot``: planes [n, C, H, W] and dense search policies [n, A]."""
+        s, game = self._slots, self.game
+        n = int(s.npos[slot])
+        planes = np.zeros((n, *game.plane_shape), np.float32)
+        policy = np.zeros((n, game.num_actions), np.float32)
+        args = (game.rules, game.params, self._initial.copy(), s.actions[slot], int(s.moves[slot]), s.pos_ply[slot],
+                s.pos_mover[slot], n, s.pos_edges[slot], s.pos_action[slot], s.pos_policy[slot], planes, policy)
+        if self._export_entry is None:  # (looked up once: Numba's dispatch on these types costs ~0.5 ms a game)
+            self._export_entry = _entry(_moves.export_positions, *args)
+        if not self._export_entry(*args):
+            raise RuntimeError(f"self-play slot {slot}: the recorded positions do not match the game's moves")
+        return planes, policy
+
+    def _unload(self, slot: int) -> _Game:
+        """The game in ``slot`` as a ``_Game`` (carried over to the next call)."""
+        s = self._slots
+        n = int(s.moves[slot])
+        g = _Game(self.search.root_state(slot), s.actions[slot, :n].tolist(), int(s.seed[slot]),
+                  bool(s.playthrough[slot]), s.would_resign[slot].tolist(), int(s.draws[slot]))
+        planes, policy = self._export(slot)
+        g.positions = [(int(s.pos_ply[slot, k]), planes[k], policy[k], int(s.pos_mover[slot, k]))
+                       for k in range(len(planes))]
+        return g
+
     def play(self, num_games: int, seed: int, progress: Callable[[int, int], None] | None = None) -> SelfPlayBatch:
         """Play until ``num_games`` games are finished (B at a time) and return their examples;
         ``progress(games_done, positions)`` is called after each finished game.
@@ -235,26 +285,33 @@ class SelfPlayWorker:
         Continuous (``selfplay.continuous``): the games left under way carry over to the next call (``pending``),
         which continues them first, on fresh trees (the weights may have changed); a freed slot always starts a
         new game. Otherwise exactly ``num_games`` games are started and played to the end."""
-        game, rules, params = self.game, self.game.rules, self.game.params
+        game = self.game
         sp = self.config.selfplay
         B = self.batch_size
         rng = np.random.default_rng([int(seed) % 2**63, 0x5E1F])
         search = self.search
         timed = TimedEvaluator(self.evaluator)
         resign_on = sp.resign_threshold > -1.0
-        gumbel = self.config.mcts.gumbel
         continuous = self.continuous
         t_start = time.perf_counter()
+        sf, si = self._options
+        sf[_moves.SF_TEMPERATURE] = sp.temperature
+        sf[_moves.SF_FINAL_TEMPERATURE] = sp.final_temperature
+        sf[_moves.SF_RESIGN_THRESHOLD] = sp.resign_threshold
+        si[_moves.SI_TEMPERATURE_MOVES] = sp.temperature_moves
+        si[_moves.SI_RESIGN_ON] = int(resign_on)
+        si[_moves.SI_RESIGN_MIN_MOVES] = sp.resign_min_moves
+        self._slots.counters[:] = 0
 
-        slots: list[_Game | None] = [None] * B
-        active = np.zeros(B, np.bool_)
+        live = np.zeros(B, np.bool_)
         queue = list(self.pending) if continuous else []  # carried-over games, continued first
         self.pending = []
         started = 0
 
         out_planes, out_policy, out_value, out_result = [], [], [], []
         games: list[GameSummary] = []
-        moves = searches = resigned = false_resigns = playthrough_games = 0
+        positions = resigned = false_resigns = playthrough_games = 0
+        reasons = {_moves.ENDED: "end", _moves.RESIGNED: "resign", _moves.MAX_MOVES: "max_moves"}
 
         def more() -> bool:
             if queue:
@@ -273,109 +330,91 @@ class SelfPlayWorker:
                 g = _Game(state, actions, game_seed, playthrough)
                 tree_seed = game_seed
                 started += 1
-            slots[slot] = g
+            self._load(slot, g)
             search.reset(slot, g.state, seed=tree_seed)
-            active[slot] = True
+            live[slot] = True
 
         def finish(slot: int, result: int, reason: str) -> None:
-            nonlocal resigned, false_resigns, playthrough_games
-            g = slots[slot]
-            n = len(g.actions)
-            for ply, planes, policy, mover in g.positions:
-                z = result if mover == 0 else -result
-                out_planes.append(planes)
-                out_policy.append(policy)
-                out_value.append(z * sp.value_discount ** (n - ply - 1))
-                out_result.append(z)
+            nonlocal positions, resigned, false_resigns, playthrough_games
+            s = self._slots
+            planes, policy = self._export(slot)
+            n, k = int(s.moves[slot]), len(planes)
+            z = np.where(s.pos_mover[slot, :k] == 0, result, -result)
+            out_planes.append(planes)
+            out_policy.append(policy)
+            out_value.append(z * sp.value_discount ** (n - s.pos_ply[slot, :k] - 1.0))
+            out_result.append(z)
+            positions += k
             if reason == "resign":
                 resigned += 1
-            if resign_on and g.playthrough:
+            playthrough = bool(s.playthrough[slot])
+            would_resign = (bool(s.would_resign[slot, 0]), bool(s.would_resign[slot, 1]))
+            if resign_on and playthrough:
                 playthrough_games += 1
                 for side in (0, 1):
                     side_result = result if side == 0 else -result
-                    if g.would_resign[side] and side_result >= 0:
+                    if would_resign[side] and side_result >= 0:
                         false_resigns += 1
-            games.append(GameSummary(list(g.actions), int(result), reason, bool(g.playthrough and resign_on),
-                                     (bool(g.would_resign[0]), bool(g.would_resign[1]))))
-            active[slot] = False
-            slots[slot] = None
+            games.append(GameSummary(s.actions[slot, :n].tolist(), int(result), reason, playthrough and resign_on,
+                                     would_resign))
+            live[slot] = False
             if progress is not None:
-                progress(len(games), len(out_value))
+                progress(len(games), positions)
 
         for slot in range(B):
             if not more():
                 break
             start(slot)
-        # Every game searches at its own pace (BatchedMCTS.start_searches): a game whose search ends moves and
-        # starts its next one while the others go on, so each network call holds a leaf of every live game.
-        if active.any():
-            search.start_searches(active.copy(), timed)
-        while active.any() and not (continuous and len(games) >= num_games):
-            ended = search.step()
-            if not ended.any():
-                continue
-            searches += int(ended.sum())
-            ended_slots = np.flatnonzero(ended)
-            res = search.result(ended_slots)  # row j: tree ended_slots[j]
-            again = np.zeros(B, np.bool_)
-            for j, slot in enumerate(ended_slots.tolist()):
-                g = slots[slot]
-                draw = g.draw()
-                state = g.state
-                ply = len(g.actions)
-                mover = int(rules.to_play(params, state))
-                if res.full_search[j]:
-                    rules.encode(params, state, self._planes)
-                    g.positions.append((ply, self._planes.copy(), res.policy[j].copy(), mover))
-                if resign_on and ply >= sp.resign_min_moves:
-                    visited = res.visits[j] > 0
-                    best_q = float(res.q[j][visited].max()) if visited.any() else float(res.value[j])
-                    if res.value[j] < sp.resign_threshold and best_q < sp.resign_threshold:
-                        if g.playthrough:
-                            g.would_resign[mover] = True
-                        else:
-                            finish(slot, -1 if mover == 0 else 1, "resign")
-                            if more():
-                                start(slot)
-                                again[slot] = True
-                            continue
-                temperature = sp.temperature if ply < sp.temperature_moves else sp.final_temperature
-                if gumbel:  # the sequential-halving winner: its Gumbel noise already samples the move
-                    action = int(res.best_move[j])
-                else:
-                    action = temperature_choice(res.visits[j], temperature, draw)
-                rules.apply(params, state, action)
-                g.actions.append(action)
-                moves += 1
-                outcome = int(rules.outcome(params, state))
-                ended_as = None
-                if outcome != 2:  # games.base.ONGOING
-                    finish(slot, outcome, "end")
-                    ended_as = "end"
-                elif len(g.actions) >= game.max_game_length:
-                    finish(slot, 0, "max_moves")
-                    ended_as = "max_moves"
-                if ended_as is None:
-                    search.advance(slot, action)
-                    again[slot] = True
-                elif more():
-                    start(slot)
-                    again[slot] = True
-            if again.any() and not (continuous and len(games) >= num_games):
-                search.start_searches(again, timed)
+        # One compiled call per network call (_moves.play_step) applies the evaluations, plays the moves of the
+        # games whose search ended, begins their next searches and gathers the next leaves: every game searches
+        # at its own pace and each network call holds a leaf of every live game. Python steps in only when a
+        # game ends (to start the next one) or a slot must grow.
+        n = 0
+        if live.any():
+            search.start_searches(live.copy(), timed)
+            play_step = search.driver(_moves.play_step, self._slots, sf, si, *self._summary)
+        while live.any():
+            code = play_step(n, self._slots, sf, si, *self._summary)
+            n = 0
+            if code == _moves.NEEDS_DRIVER:
+                again = np.zeros(B, np.bool_)
+                for slot in np.flatnonzero(self._slots.status != _moves.RUNNING).tolist():
+                    s = self._slots  # (start may grow the buffers)
+                    status = int(s.status[slot])
+                    s.status[slot] = _moves.RUNNING
+                    if status == _moves.NEEDS_BEGIN:
+                        if s.moves[slot] >= s.actions.shape[1]:
+                            self._slots = _moves.grow_slots(s, min(2 * s.actions.shape[1], game.max_game_length))
+                        again[slot] = True
+                        continue
+                    finish(slot, int(s.result[slot]), reasons[status])
+                    if more():
+                        start(slot)
+                        again[slot] = True
+                if continuous and len(games) >= num_games:
+                    break
+                if again.any():
+                    search.start_searches(again, timed)
+            elif code > 0:
+                search.evaluate(code)
+                n = code
+            elif not search.searching.any():
+                raise RuntimeError("self-play: games under way but no search (a bug in the move loop)")
         if continuous:
             # the games under way carry over; their searches in flight are dropped (the next call starts afresh)
             search.abandon_searches()
-            self.pending = [slots[b] for b in range(B) if active[b]] + queue
+            self.pending = [self._unload(b) for b in range(B) if live[b]] + queue
+        moves, searches = (int(x) for x in self._slots.counters)
         seconds = time.perf_counter() - t_start
-        n = len(out_value)
-        planes = np.stack(out_planes) if n else np.zeros((0, *game.plane_shape), np.float32)
-        policy = np.stack(out_policy).astype(np.float32) if n else np.zeros((0, game.num_actions), np.float32)
+        n = positions
+        planes = np.concatenate(out_planes) if n else np.zeros((0, *game.plane_shape), np.float32)
+        policy = np.concatenate(out_policy) if n else np.zeros((0, game.num_actions), np.float32)
         stats = {"games": len(games), "positions": n, "moves": moves, "searches": searches, "seconds": seconds,
                  "pending_games": len(self.pending),
                  "network_seconds": timed.seconds, "network_calls": timed.calls, "evaluations": timed.positions,
                  "resigned": resigned, "playthrough_games": playthrough_games, "false_resigns": false_resigns,
                  "first_player_wins": sum(g.result > 0 for g in games), "draws": sum(g.result == 0 for g in games),
                  "game_length": sum(len(g.actions) for g in games)}
-        return SelfPlayBatch(planes, policy, np.asarray(out_value, np.float32), np.asarray(out_result, np.int8),
-                             games, stats)
+        value = np.concatenate(out_value).astype(np.float32) if n else np.zeros(0, np.float32)
+        result = np.concatenate(out_result).astype(np.int8) if n else np.zeros(0, np.int8)
+        return SelfPlayBatch(planes, policy, value, result, games, stats)

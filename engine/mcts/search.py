@@ -387,6 +387,39 @@ class BatchedMCTS:
         self._searching &= ~done
         return done
 
+    def driver(self, kernel, *extra):
+        """Bind a compiled driver ``kernel(rules, params, tree, leaves, cache, cfg_f, cfg_i, n, searching,
+        *extra)`` to the searches begun by ``start_searches`` and return ``call(n, *extra) -> code``: one call
+        of it replaces ``step``'s round trip plus whatever the caller does between steps (the self-play move loop
+        of ``engine.alphazero._moves``). The kernel applies the ``n`` evaluations of the last leaves (``step``
+        without gathering), updates ``searching`` (this search's mask, shared) and may gather the next leaves;
+        its code is a leaf count for ``evaluate``, or a negative code of ``step`` (raised here as ``step``
+        raises it), or one of its own below ``STEP_TOO_MANY_ACTIONS``, returned as is."""
+        if self._async is None:
+            raise ValueError("no search under way: start_searches first")
+        table = self._async[2]
+        rules, params = self.game.rules, self.game.params
+        ep = _entry(kernel, rules, params, self.tree, self.leaves, table, self.cfg_f, self.cfg_i, 0,
+                    self._searching, *extra)
+
+        def call(n: int, *args) -> int:
+            code = ep(rules, params, self.tree, self.leaves, table, self.cfg_f, self.cfg_i, n, self._searching,
+                      *args)
+            if code == _core.STEP_TOO_MANY_ACTIONS:
+                self._searching[:] = False
+                self._too_many_actions()
+            if _core.STEP_TOO_MANY_ACTIONS < code < 0:
+                self._searching[:] = False
+                self._bad_evaluation(-code - 1)
+            return code
+
+        return call
+
+    def evaluate(self, n: int) -> None:
+        """One call of the searches' evaluator on the ``n`` leaves gathered by a ``driver`` kernel."""
+        _, inner, _, by_states, _ = self._async
+        self._evaluate_leaves(inner, by_states, n)
+
     def abandon_searches(self) -> None:
         """Drop the searches under way (no leaves are in flight between steps): their trees keep the simulations
         done so far and may be reset, advanced or searched again."""

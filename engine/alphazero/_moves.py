@@ -1,0 +1,291 @@
+"""Compiled self-play move loop: one call per network call does everything between two evaluations.
+
+``play_step`` applies the evaluations of the last step's leaves (``engine.mcts._core.step``), and for every tree
+whose search has just ended: summarises it, records the training position (search policy over the root's
+legal actions), checks resignation, chooses the move (Gumbel's winner, or visit counts ** 1/T with the game's
+own counter-based random draw), plays it, and either advances the tree to the new root and begins its next
+search or marks the game as over. Then it gathers the next leaves. Python is needed only when a game ends (or a
+slot's buffers or tree must grow): ``play_step`` then returns ``NEEDS_DRIVER`` before gathering, with each such
+slot's ``status`` set, and the driver (``engine.alphazero.worker``) starts new games and calls again.
+
+Per-slot game buffers (``Slots``) hold the moves and the recorded positions of the game in each slot; planes are
+not stored but re-encoded from the moves when a game ends (``export_positions``), and policies are stored over
+the root's edges (legal actions), so the buffers stay small for chess and 19x19 Go.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from games.base import ONGOING
+
+from ..mcts._core import (
+    _GOLDEN,
+    _INV_2_53,
+    _S11,
+    I_GUMBEL,
+    I_MAX_LENGTH,
+    I_SIMS_CHEAP,
+    I_SIMS_FULL,
+    STEP_TOO_MANY_ACTIONS,
+    _copy,
+    _kernel,
+    advance,
+    begin_search,
+    splitmix64,
+    step,
+    summarize,
+)
+from ..mcts.tree import ROOT
+
+NEEDS_DRIVER = -(1 << 41)
+"""``play_step``: games ended, or slots need room (see ``status``); nothing was gathered."""
+
+# Slots.status
+RUNNING = 0
+ENDED = 1        # the game is over by the rules (result in Slots.result)
+RESIGNED = 2     # the side to move resigned
+MAX_MOVES = 3    # the move limit was reached (a draw)
+NEEDS_BEGIN = 4  # the game goes on, but its buffers or tree must grow before its next search
+
+# play_step's float and integer options
+SF_TEMPERATURE = 0
+SF_FINAL_TEMPERATURE = 1
+SF_RESIGN_THRESHOLD = 2
+NUM_SF = 3
+SI_TEMPERATURE_MOVES = 0
+SI_RESIGN_ON = 1
+SI_RESIGN_MIN_MOVES = 2
+NUM_SI = 3
+
+# Slots.counters
+C_MOVES = 0
+C_SEARCHES = 1
+
+Slots = namedtuple("Slots", [
+    "seed",         # uint64[B]       the game's seed: its temperature draws are splitmix64(seed, k)
+    "draws",        # int64[B]        draws taken so far
+    "playthrough",  # bool[B]         resignation disabled (played out to measure false resigns)
+    "would_resign", # bool[B, 2]      playthrough games: the side would have resigned
+    "moves",        # int32[B]        moves played (random opening moves included)
+    "actions",      # int32[B, K]     the moves
+    "npos",         # int32[B]        training positions recorded
+    "pos_ply",      # int32[B, K]     their plies
+    "pos_mover",    # int8[B, K]      the player to move there
+    "pos_edges",    # int32[B, K]     legal actions there (entries used in pos_action / pos_policy)
+    "pos_action",   # int16[B, K, E]  the root's legal actions
+    "pos_policy",   # float32[B, K, E] the search policy over them
+    "status",       # int8[B]         RUNNING, ENDED, RESIGNED, MAX_MOVES or NEEDS_BEGIN (set by play_step)
+    "result",       # int8[B]         a finished game's result, first player's view
+    "ended",        # bool[B]         scratch: trees whose search ended in this call
+    "begin",        # bool[B]         scratch: trees whose next search begins in this call
+    "scratch",      # game dtype[S]   scratch position
+    "counters",     # int64[2]        moves played, searches ended
+])
+Slots.__doc__ = "Self-play games in B slots, for ``play_step`` (K: buffer capacity in moves, E: edge slots)."
+
+
+def allocate_slots(batch: int, capacity: int, edges: int, state_size: int, state_dtype) -> Slots:
+    B, K, E = batch, capacity, edges
+    return Slots(seed=np.zeros(B, np.uint64), draws=np.zeros(B, np.int64), playthrough=np.zeros(B, np.bool_),
+                 would_resign=np.zeros((B, 2), np.bool_), moves=np.zeros(B, np.int32),
+                 actions=np.zeros((B, K), np.int32), npos=np.zeros(B, np.int32), pos_ply=np.zeros((B, K), np.int32),
+                 pos_mover=np.zeros((B, K), np.int8), pos_edges=np.zeros((B, K), np.int32),
+                 pos_action=np.zeros((B, K, E), np.int16), pos_policy=np.zeros((B, K, E), np.float32),
+                 status=np.zeros(B, np.int8), result=np.zeros(B, np.int8), ended=np.zeros(B, np.bool_),
+                 begin=np.zeros(B, np.bool_), scratch=np.zeros(state_size, state_dtype),
+                 counters=np.zeros(2, np.int64))
+
+
+def grow_slots(slots: Slots, capacity: int) -> Slots:
+    """A copy of ``slots`` with room for ``capacity`` moves per game (long games: chess, Go)."""
+    fields = slots._asdict()
+    for name in ("actions", "pos_ply", "pos_mover", "pos_edges", "pos_action", "pos_policy"):
+        arr = fields[name]
+        new = np.zeros((arr.shape[0], capacity) + arr.shape[2:], arr.dtype)
+        new[:, :arr.shape[1]] = arr
+        fields[name] = new
+    return Slots(**fields)
+
+
+@_kernel
+def draw(seed, k):
+    """Draw ``k`` of a game's stream: a uniform number in (0, 1) that depends on ``seed`` and ``k`` only, so a
+    game's draws do not depend on when other games move, and a resumed game continues from its draw count."""
+    x = splitmix64(seed + np.uint64(k) * _GOLDEN)
+    return (np.float64(x >> _S11) + 0.5) * _INV_2_53
+
+
+@_kernel
+def temperature_choice(visits, temperature, u, fallback):
+    """An action drawn from visit counts ** (1 / T) with the uniform number ``u``; T = 0: the most visited, ties
+    broken by ``u``. ``fallback`` when no action has a visit."""
+    A = visits.shape[0]
+    top = 0
+    for a in range(A):
+        top = max(top, visits[a])
+    if top <= 0:
+        return fallback
+    if temperature == 0.0:
+        ties = 0
+        for a in range(A):
+            if visits[a] == top:
+                ties += 1
+        pick = min(np.int64(u * ties), ties - 1)
+        for a in range(A):
+            if visits[a] == top:
+                if pick == 0:
+                    return a
+                pick -= 1
+    inv = 1.0 / temperature
+    total = 0.0
+    for a in range(A):
+        if visits[a] > 0:
+            total += (visits[a] / top) ** inv
+    target = u * total
+    cdf = 0.0
+    last = -1
+    for a in range(A):
+        if visits[a] > 0:
+            cdf += (visits[a] / top) ** inv
+            last = a
+            if cdf > target:
+                return a
+    return last  # the float edge of the last bin
+
+
+@_kernel
+def play_step(rules, params, t, lv, cache, cf, ci, n_in, searching, s, sf, si, visits, policy, q, value, best,
+              prior):
+    """Apply the ``n_in`` evaluations in ``lv``, play the moves of the trees whose search ended and begin their
+    next searches, then gather the next leaves. Returns the number of leaves gathered (0: none, every search
+    has ended), ``NEEDS_DRIVER`` (see ``Slots.status``), -(1 + l) for an unusable evaluation of leaf ``l``, or
+    ``STEP_TOO_MANY_ACTIONS``. ``visits`` .. ``prior`` are the ``summarize`` outputs ([B, A] and [B])."""
+    if n_in > 0:
+        bad = step(rules, params, t, lv, cache, cf, ci, n_in, False)
+        if bad < 0:
+            return bad
+    B = searching.shape[0]
+    ended = s.ended
+    any_ended = False
+    for b in range(B):
+        ended[b] = searching[b] and t.sims_left[b] <= 0
+        if ended[b]:
+            searching[b] = False
+            any_ended = True
+    if not any_ended:
+        return step(rules, params, t, lv, cache, cf, ci, 0, True)
+    summarize(t, cf, ci, ended, visits, policy, q, value, best, prior, lv.work)
+    gumbel = ci[I_GUMBEL] != 0
+    max_length = ci[I_MAX_LENGTH]
+    resign_on = si[SI_RESIGN_ON] != 0
+    threshold = sf[SF_RESIGN_THRESHOLD]
+    capacity = t.visit_count.shape[1]
+    room = s.actions.shape[1]
+    sims = max(ci[I_SIMS_FULL], ci[I_SIMS_CHEAP])
+    begin = s.begin
+    any_begin = False
+    needs_driver = False
+    A = visits.shape[1]
+    for b in range(B):
+        begin[b] = False
+        if not ended[b]:
+            continue
+        s.counters[C_SEARCHES] += 1
+        u = draw(s.seed[b], s.draws[b])
+        s.draws[b] += 1
+        root = t.state[b, ROOT]
+        ply = s.moves[b]
+        mover = rules.to_play(params, root)
+        if t.full_search[b]:
+            k = s.npos[b]
+            s.pos_ply[b, k] = ply
+            s.pos_mover[b, k] = mover
+            ne = t.num_edges[b, ROOT]
+            s.pos_edges[b, k] = ne
+            for e in range(ne):
+                a = t.edge_action[b, ROOT, e]
+                s.pos_action[b, k, e] = a
+                s.pos_policy[b, k, e] = policy[b, a]
+            s.npos[b] = k + 1
+        if resign_on and ply >= si[SI_RESIGN_MIN_MOVES]:
+            best_q = -np.inf
+            for a in range(A):
+                if visits[b, a] > 0:
+                    best_q = max(best_q, np.float64(q[b, a]))
+            if best_q == -np.inf:
+                best_q = value[b]
+            if value[b] < threshold and best_q < threshold:
+                if s.playthrough[b]:
+                    s.would_resign[b, mover] = True
+                else:
+                    s.status[b] = RESIGNED
+                    s.result[b] = -1 if mover == 0 else 1
+                    needs_driver = True
+                    continue
+        temperature = sf[SF_TEMPERATURE] if ply < si[SI_TEMPERATURE_MOVES] else sf[SF_FINAL_TEMPERATURE]
+        if gumbel:  # the sequential-halving winner: its Gumbel noise already samples the move
+            action = best[b]
+        else:
+            action = temperature_choice(visits[b], temperature, u, best[b])
+        s.actions[b, ply] = action
+        s.moves[b] = ply + 1
+        s.counters[C_MOVES] += 1
+        after = s.scratch
+        _copy(after, root)
+        rules.apply(params, after, action)
+        outcome = rules.outcome(params, after)
+        if outcome != ONGOING:
+            s.status[b] = ENDED
+            s.result[b] = outcome
+            needs_driver = True
+            continue
+        if ply + 1 >= max_length:
+            s.status[b] = MAX_MOVES
+            s.result[b] = 0
+            needs_driver = True
+            continue
+        if advance(rules, params, t, b, action, lv.scratch_legal) == 0:
+            return STEP_TOO_MANY_ACTIONS
+        if ply + 1 >= room or t.num_nodes[b] + sims + 1 > capacity:
+            s.status[b] = NEEDS_BEGIN
+            needs_driver = True
+            continue
+        begin[b] = True
+        any_begin = True
+    if any_begin:
+        begin_search(t, cf, ci, begin, lv.work, False)
+        for b in range(B):
+            if begin[b]:
+                searching[b] = True
+    if needs_driver:
+        return NEEDS_DRIVER
+    return step(rules, params, t, lv, cache, cf, ci, 0, True)
+
+
+@_kernel
+def export_positions(rules, params, state, actions, n_moves, plies, movers, n_pos, edges, pos_action, pos_policy,
+                     planes_out, policy_out):
+    """Replay a game's moves from ``state`` (its initial position; changed in place) and write the planes and the
+    dense policy of its ``n_pos`` recorded positions. False if a recorded mover does not match the replay."""
+    p = 0
+    for ply in range(n_moves + 1):
+        while p < n_pos and plies[p] == ply:
+            if rules.to_play(params, state) != movers[p]:
+                return False
+            planes = planes_out[p]
+            for x in range(planes.shape[0]):
+                for y in range(planes.shape[1]):
+                    for z in range(planes.shape[2]):
+                        planes[x, y, z] = 0.0
+            rules.encode(params, state, planes)
+            for a in range(policy_out.shape[1]):
+                policy_out[p, a] = 0.0
+            for e in range(edges[p]):
+                policy_out[p, pos_action[p, e]] = pos_policy[p, e]
+            p += 1
+        if ply < n_moves:
+            rules.apply(params, state, actions[ply])
+    return p == n_pos
