@@ -245,7 +245,7 @@ def test_worker_buffers_grow_for_long_games_without_changing_them():
     cfg = tiny("game.name=connect4", "mcts.simulations=8", "selfplay.random_opening_plies=6")
     full = SelfPlayWorker(game, cfg, evaluator=FixedEvaluator(game))
     small = SelfPlayWorker(game, cfg, evaluator=FixedEvaluator(game))
-    small._slots = _moves.allocate_slots(small.batch_size, 2, small.search.num_edges, 51, np.int16)
+    small._slots = _moves.allocate_slots(small.batch_size, 2, small.search.num_edges, 51, np.int16, 7)
     a, b = full.play(12, seed=5), small.play(12, seed=5)
     assert small._slots.actions.shape[1] > 2
     assert [g.actions for g in a.games] == [g.actions for g in b.games]

@@ -75,7 +75,7 @@ Slots = namedtuple("Slots", [
     "pos_ply",      # int32[B, K]     their plies
     "pos_mover",    # int8[B, K]      the player to move there
     "pos_edges",    # int32[B, K]     legal actions there (entries used in pos_action / pos_policy)
-    "pos_action",   # int16[B, K, E]  the root's legal actions
+    "pos_action",   # int16[B, K, E]  the root's legal actions (int32 for games of more than 32,767 actions)
     "pos_policy",   # float32[B, K, E] the search policy over them
     "status",       # int8[B]         RUNNING, ENDED, RESIGNED, MAX_MOVES or NEEDS_BEGIN (set by play_step)
     "result",       # int8[B]         a finished game's result, first player's view
@@ -87,13 +87,14 @@ Slots = namedtuple("Slots", [
 Slots.__doc__ = "Self-play games in B slots, for ``play_step`` (K: buffer capacity in moves, E: edge slots)."
 
 
-def allocate_slots(batch: int, capacity: int, edges: int, state_size: int, state_dtype) -> Slots:
+def allocate_slots(batch: int, capacity: int, edges: int, state_size: int, state_dtype, num_actions: int) -> Slots:
     B, K, E = batch, capacity, edges
+    action_dtype = np.int16 if num_actions <= np.iinfo(np.int16).max else np.int32
     return Slots(seed=np.zeros(B, np.uint64), draws=np.zeros(B, np.int64), playthrough=np.zeros(B, np.bool_),
                  would_resign=np.zeros((B, 2), np.bool_), moves=np.zeros(B, np.int32),
                  actions=np.zeros((B, K), np.int32), npos=np.zeros(B, np.int32), pos_ply=np.zeros((B, K), np.int32),
                  pos_mover=np.zeros((B, K), np.int8), pos_edges=np.zeros((B, K), np.int32),
-                 pos_action=np.zeros((B, K, E), np.int16), pos_policy=np.zeros((B, K, E), np.float32),
+                 pos_action=np.zeros((B, K, E), action_dtype), pos_policy=np.zeros((B, K, E), np.float32),
                  status=np.zeros(B, np.int8), result=np.zeros(B, np.int8), ended=np.zeros(B, np.bool_),
                  begin=np.zeros(B, np.bool_), scratch=np.zeros(state_size, state_dtype),
                  counters=np.zeros(2, np.int64))

@@ -144,7 +144,7 @@ class SelfPlayWorker:
         self._planes = np.zeros(game.plane_shape, np.float32)
         B, A, E = self.batch_size, game.num_actions, self.search.num_edges
         self._slots = _moves.allocate_slots(B, min(game.max_game_length, 256), E, self._initial.shape[0],
-                                            self._initial.dtype)
+                                            self._initial.dtype, A)
         self._summary = (np.zeros((B, A), np.int32), np.zeros((B, A), np.float32), np.zeros((B, A), np.float32),
                          np.zeros(B, np.float32), np.zeros(B, np.int64), np.zeros((B, A), np.float32))
         self._options = (np.zeros(_moves.NUM_SF, np.float64), np.zeros(_moves.NUM_SI, np.int64))
