@@ -1,12 +1,14 @@
-"""Compiled self-play move loop: one call per network call does everything between two evaluations.
+"""Compiled self-play move loop: between two network calls, one call plays the moves and one gathers the leaves.
 
-``play_step`` applies the evaluations of the last step's leaves (``engine.mcts._core.step``), and for every tree
-whose search has just ended: summarises it, records the training position (search policy over the root's
-legal actions), checks resignation, chooses the move (Gumbel's winner, or visit counts ** 1/T with the game's
-own counter-based random draw), plays it, and either advances the tree to the new root and begins its next
-search or marks the game as over. Then it gathers the next leaves. Python is needed only when a game ends (or a
-slot's buffers or tree must grow): ``play_step`` then returns ``NEEDS_DRIVER`` before gathering, with each such
-slot's ``status`` set, and the driver (``engine.alphazero.worker``) starts new games and calls again.
+``play_step`` applies the evaluations of the last step's leaves (``engine.mcts._core.apply_evaluations``), and
+for every tree whose search has just ended: summarises it, records the training position (search policy over
+the root's legal actions), checks resignation, chooses the move (Gumbel's winner, or visit counts ** 1/T with
+the game's own counter-based random draw), plays it, and either advances the tree to the new root and begins
+its next search or marks the game as over. The driver (``engine.alphazero.worker``) then gathers the next leaves
+(``BatchedMCTS.gather``). Python is needed only when a game ends (or a slot's buffers or tree must grow):
+``play_step`` then returns ``NEEDS_DRIVER`` with each such slot's ``status`` set, and the driver starts the
+next games before it gathers. (The gather stays a call of its own: linked into ``play_step`` it would be
+compiled a second time, some 20 s per game.)
 
 Per-slot game buffers (``Slots``) hold the moves and the recorded positions of the game in each slot; planes are
 not stored but re-encoded from the moves when a game ends (``export_positions``), and policies are stored over
@@ -33,15 +35,16 @@ from ..mcts._core import (
     _copy,
     _kernel,
     advance,
+    apply_evaluations,
     begin_search,
+    encode_planes,
     splitmix64,
-    step,
     summarize,
 )
 from ..mcts.tree import ROOT
 
 NEEDS_DRIVER = -(1 << 41)
-"""``play_step``: games ended, or slots need room (see ``status``); nothing was gathered."""
+"""``play_step``: games ended, or slots need room (see ``status``)."""
 
 # Slots.status
 RUNNING = 0
@@ -161,11 +164,11 @@ def temperature_choice(visits, temperature, u, fallback):
 def play_step(rules, params, t, lv, cache, cf, ci, n_in, searching, s, sf, si, visits, policy, q, value, best,
               prior):
     """Apply the ``n_in`` evaluations in ``lv``, play the moves of the trees whose search ended and begin their
-    next searches, then gather the next leaves. Returns the number of leaves gathered (0: none, every search
-    has ended), ``NEEDS_DRIVER`` (see ``Slots.status``), -(1 + l) for an unusable evaluation of leaf ``l``, or
-    ``STEP_TOO_MANY_ACTIONS``. ``visits`` .. ``prior`` are the ``summarize`` outputs ([B, A] and [B])."""
+    next searches. Returns 0, ``NEEDS_DRIVER`` (see ``Slots.status``), -(1 + l) for an unusable evaluation of
+    leaf ``l``, or ``STEP_TOO_MANY_ACTIONS``. ``visits`` .. ``prior`` are the ``summarize`` outputs ([B, A] and
+    [B])."""
     if n_in > 0:
-        bad = step(rules, params, t, lv, cache, cf, ci, n_in, False)
+        bad = apply_evaluations(rules, params, t, lv, cache, cf, ci, n_in)
         if bad < 0:
             return bad
     B = searching.shape[0]
@@ -177,7 +180,7 @@ def play_step(rules, params, t, lv, cache, cf, ci, n_in, searching, s, sf, si, v
             searching[b] = False
             any_ended = True
     if not any_ended:
-        return step(rules, params, t, lv, cache, cf, ci, 0, True)
+        return 0
     summarize(t, cf, ci, ended, visits, policy, q, value, best, prior, lv.work)
     gumbel = ci[I_GUMBEL] != 0
     max_length = ci[I_MAX_LENGTH]
@@ -261,9 +264,7 @@ def play_step(rules, params, t, lv, cache, cf, ci, n_in, searching, s, sf, si, v
         for b in range(B):
             if begin[b]:
                 searching[b] = True
-    if needs_driver:
-        return NEEDS_DRIVER
-    return step(rules, params, t, lv, cache, cf, ci, 0, True)
+    return NEEDS_DRIVER if needs_driver else 0
 
 
 @_kernel
@@ -276,12 +277,7 @@ def export_positions(rules, params, state, actions, n_moves, plies, movers, n_po
         while p < n_pos and plies[p] == ply:
             if rules.to_play(params, state) != movers[p]:
                 return False
-            planes = planes_out[p]
-            for x in range(planes.shape[0]):
-                for y in range(planes.shape[1]):
-                    for z in range(planes.shape[2]):
-                        planes[x, y, z] = 0.0
-            rules.encode(params, state, planes)
+            encode_planes(rules, params, state, planes_out[p])
             for a in range(policy_out.shape[1]):
                 policy_out[p, a] = 0.0
             for e in range(edges[p]):

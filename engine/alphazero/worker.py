@@ -10,11 +10,11 @@ wrong. With KataGo's playout-cap randomization (Wu 2019) only full searches give
 
 Each game searches at its own pace (``BatchedMCTS.start_searches``): a game whose search ends (sooner when its
 simulations reach finished games, which need no evaluation) moves and starts the next search while the others go
-on, so every network call holds a leaf of each live game. Between two network calls one compiled call
-(``engine.alphazero._moves.play_step``) does all the work: it applies the evaluations, records the positions,
-chooses and plays the moves of the games whose search ended, begins their next searches and gathers the next
-leaves; Python steps in only when a game ends. (Measured on Connect Four, 64 games at once: the Python move loop
-this replaced cost about 0.4 ms a network call of ~10 ms.)
+on, so every network call holds a leaf of each live game. Between two network calls two compiled calls do all
+the work: ``engine.alphazero._moves.play_step`` applies the evaluations, records the positions, chooses and
+plays the moves of the games whose search ended and begins their next searches; ``BatchedMCTS.gather`` gathers
+the next leaves. Python steps in only when a game ends. (Measured on Connect Four, 64 games at once: the
+Python move loop this replaced cost about 0.4 ms a network call of ~10 ms.)
 
 The worker is self-contained (a game, a configuration, a network copy, a seed) so that a distributed runner can
 hold one per actor: ``set_weights`` takes the learner's ``state_dict``, ``play`` returns a ``SelfPlayBatch`` of
@@ -365,17 +365,16 @@ class SelfPlayWorker:
             if not more():
                 break
             start(slot)
-        # One compiled call per network call (_moves.play_step) applies the evaluations, plays the moves of the
-        # games whose search ended, begins their next searches and gathers the next leaves: every game searches
-        # at its own pace and each network call holds a leaf of every live game. Python steps in only when a
-        # game ends (to start the next one) or a slot must grow.
+        # Between two network calls, one compiled call (_moves.play_step) applies the evaluations, plays the moves
+        # of the games whose search ended and begins their next searches, and one gathers the next leaves: every
+        # game searches at its own pace and each network call holds a leaf of every live game. Python steps in
+        # only when a game ends (to start the next one) or a slot must grow.
         n = 0
         if live.any():
             search.start_searches(live.copy(), timed)
             play_step = search.driver(_moves.play_step, self._slots, sf, si, *self._summary)
         while live.any():
             code = play_step(n, self._slots, sf, si, *self._summary)
-            n = 0
             if code == _moves.NEEDS_DRIVER:
                 again = np.zeros(B, np.bool_)
                 for slot in np.flatnonzero(self._slots.status != _moves.RUNNING).tolist():
@@ -395,10 +394,10 @@ class SelfPlayWorker:
                     break
                 if again.any():
                     search.start_searches(again, timed)
-            elif code > 0:
-                search.evaluate(code)
-                n = code
-            elif not search.searching.any():
+            n = search.gather()
+            if n > 0:
+                search.evaluate(n)
+            elif live.any() and not search.searching.any():
                 raise RuntimeError("self-play: games under way but no search (a bug in the move loop)")
         if continuous:
             # the games under way carry over; their searches in flight are dropped (the next call starts afresh)

@@ -588,16 +588,21 @@ def begin_search(t, cf, ci, active, work, others_idle):
 
 # ------------------------------------------------------------------------------------------------ steps
 @_helper
+def encode_planes(rules, params, state, planes):
+    """The network input planes of ``state`` into ``planes`` (zeroed first: encoders write only the ones)."""
+    for x in range(planes.shape[0]):
+        for y in range(planes.shape[1]):
+            for z in range(planes.shape[2]):
+                planes[x, y, z] = 0.0
+    rules.encode(params, state, planes)
+
+
+@_helper
 def _emit(rules, params, state, planes_out, states_out, hash_out, ci, l, b, node):
     """Write leaf ``l`` (tree ``b``, node ``node``) for the evaluator: its planes, state or hash as asked."""
     st = state[b, node]
     if ci[I_WANT_PLANES] != 0:
-        planes = planes_out[l]
-        for x in range(planes.shape[0]):
-            for y in range(planes.shape[1]):
-                for z in range(planes.shape[2]):
-                    planes[x, y, z] = 0.0
-        rules.encode(params, st, planes)
+        encode_planes(rules, params, st, planes_out[l])
     if ci[I_WANT_STATES] != 0:
         _copy(states_out[l], st)
     if ci[I_CACHE] != 0:
@@ -642,6 +647,33 @@ def _evaluate_builtin(rules, params, ci, lo, hi, logits, values, states, legal, 
                                       ci[I_MAX_LENGTH])
         else:
             values[l] = 0.0
+
+
+@_kernel
+def apply_evaluations(rules, params, t, lv, cache, cf, ci, n_in):
+    """Expand the ``n_in`` evaluated leaves in ``lv`` and back their values up (a root is prepared instead), storing
+    the evaluations in the cache when it is on. Returns 0, or -(1 + l) if the evaluation of leaf ``l`` is
+    unusable. (Apart from ``step`` so that a driver kernel can apply evaluations without linking the gather.)"""
+    hash_out = lv.hash
+    leaf_logits = lv.logits
+    leaf_value = lv.value
+    cache_keys = cache.keys
+    use_cache = ci[I_CACHE] != 0
+    A = leaf_logits.shape[1]
+    for l in range(n_in):
+        if not _apply_leaf(rules, params, t.state, lv.scratch, lv.scratch_legal, t.prior, t.edge_action,
+                           t.num_edges, t.raw_value, t.flags, t.value_sum, t.parent, t.parent_edge, t.player,
+                           t.root_prior, t.root_fresh, t.full_search, t.gumbel_logits, t.rng, lv.tree, lv.node,
+                           leaf_logits, leaf_value, cf, ci, l, lv.work):
+            return -(l + 1)
+        if use_cache:
+            slot = _cache_slot(hash_out[l], cache_keys.shape[0])
+            cache_keys[slot] = hash_out[l]
+            cache.filled[slot] = True
+            for a in range(A):
+                cache.logits[slot, a] = leaf_logits[l, a]
+            cache.value[slot] = leaf_value[l]
+    return 0
 
 
 @_kernel
@@ -713,18 +745,10 @@ def step(rules, params, t, lv, cache, cf, ci, n_in, gather):
     fpu_root = cf[F_FPU_ROOT]
 
     # ---- the previous step's evaluations
-    for l in range(n_in):
-        if not _apply_leaf(rules, params, state, scratch, scratch_legal, prior, edge_action, num_edges, raw_value,
-                           flags, value_sum, parent, parent_edge, player, root_prior, root_fresh, full_search,
-                           gumbel_logits, rng, leaf_tree, leaf_node, leaf_logits, leaf_value, cf, ci, l, work):
-            return -(l + 1)
-        if use_cache:
-            slot = _cache_slot(hash_out[l], cache_keys.shape[0])
-            cache_keys[slot] = hash_out[l]
-            cache_filled[slot] = True
-            for a in range(A):
-                cache_logits[slot, a] = leaf_logits[l, a]
-            cache_value[slot] = leaf_value[l]
+    if n_in > 0:
+        bad = apply_evaluations(rules, params, t, lv, cache, cf, ci, n_in)
+        if bad < 0:
+            return bad
     if not gather:
         return 0
 

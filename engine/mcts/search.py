@@ -389,12 +389,12 @@ class BatchedMCTS:
 
     def driver(self, kernel, *extra):
         """Bind a compiled driver ``kernel(rules, params, tree, leaves, cache, cfg_f, cfg_i, n, searching,
-        *extra)`` to the searches begun by ``start_searches`` and return ``call(n, *extra) -> code``: one call
-        of it replaces ``step``'s round trip plus whatever the caller does between steps (the self-play move loop
-        of ``engine.alphazero._moves``). The kernel applies the ``n`` evaluations of the last leaves (``step``
-        without gathering), updates ``searching`` (this search's mask, shared) and may gather the next leaves;
-        its code is a leaf count for ``evaluate``, or a negative code of ``step`` (raised here as ``step``
-        raises it), or one of its own below ``STEP_TOO_MANY_ACTIONS``, returned as is."""
+        *extra)`` to the searches begun by ``start_searches`` and return ``call(n, *extra) -> code``. With
+        ``gather`` and ``evaluate`` it replaces ``step`` and whatever the caller does between steps in compiled
+        code (the self-play move loop of ``engine.alphazero._moves``): the kernel applies the ``n`` evaluations
+        of the last leaves (``_core.apply_evaluations``), does its work and keeps ``searching`` (this search's
+        mask, shared) up to date. Its code: 0 or a code of its own below ``STEP_TOO_MANY_ACTIONS``, returned as
+        is, or a negative code of ``step``, raised here as ``step`` raises it."""
         if self._async is None:
             raise ValueError("no search under way: start_searches first")
         table = self._async[2]
@@ -415,8 +415,19 @@ class BatchedMCTS:
 
         return call
 
+    def gather(self) -> int:
+        """Gather the next leaves of the searches under way (a driver kernel has applied the last evaluations):
+        their number, for ``evaluate``; 0 when no tree needs an evaluation (every search has ended)."""
+        _, _, table, _, _ = self._async
+        n = self._ep["step"](self.game.rules, self.game.params, self.tree, self.leaves, table, self.cfg_f,
+                             self.cfg_i, 0, True)
+        if n == _core.STEP_TOO_MANY_ACTIONS:
+            self._searching[:] = False
+            self._too_many_actions()
+        return n
+
     def evaluate(self, n: int) -> None:
-        """One call of the searches' evaluator on the ``n`` leaves gathered by a ``driver`` kernel."""
+        """One call of the searches' evaluator on the ``n`` leaves gathered by ``gather``."""
         _, inner, _, by_states, _ = self._async
         self._evaluate_leaves(inner, by_states, n)
 
