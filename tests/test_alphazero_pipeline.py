@@ -256,6 +256,32 @@ def test_worker_buffers_grow_for_long_games_without_changing_them():
         assert x.actions == y.actions and x.draws == y.draws and len(x.positions) == len(y.positions)
 
 
+@pytest.mark.parametrize("bad", ["nan", "range"])
+def test_worker_reports_a_bad_evaluation_and_recovers(bad):
+    """A network output the search cannot use (NaN logits, a value outside [-1, 1]) in the middle of self-play is
+    a clear error naming it, and the worker plays on with a sound evaluator afterwards."""
+    game = games.make("connect4")
+    good = FixedEvaluator(game)
+    calls = []
+
+    def broken(planes, legal):
+        logits, values = good(planes, legal)
+        calls.append(len(planes))
+        if len(calls) == 20:
+            if bad == "nan":
+                logits[3, 2] = np.nan
+            else:
+                values[3] = 3.0
+        return logits, values
+
+    worker = SelfPlayWorker(game, tiny("game.name=connect4"), evaluator=broken)
+    with pytest.raises(ValueError, match="NaN logits" if bad == "nan" else "value 3.0"):
+        worker.play(8, seed=0)
+    worker.evaluator = good
+    batch = worker.play(8, seed=1)
+    assert batch.stats["games"] == 8 and np.allclose(batch.policy.sum(1), 1.0, atol=1e-4)
+
+
 def test_worker_resignation_playthrough_counts_false_resigns():
     cfg = tiny("selfplay.resign_threshold=0.99", "selfplay.resign_playthrough=0.5")
     game = games.make("tictactoe")
