@@ -293,6 +293,9 @@ def test_asynchronous_searches_equal_lockstep_ones(c4, gumbel):
 
     search = BatchedMCTS(c4, 6, cfg, seed=3)
     search.set_roots(states)
+    for misuse in (search.step, search.gather, lambda: search.evaluate(1)):  # nothing started yet
+        with pytest.raises(ValueError, match="no search under way"):
+            misuse()
     late = np.arange(6) >= 3
     search.start_searches(~late, evaluator)
     with pytest.raises(ValueError, match="middle of a search"):

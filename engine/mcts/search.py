@@ -418,6 +418,8 @@ class BatchedMCTS:
     def gather(self) -> int:
         """Gather the next leaves of the searches under way (a driver kernel has applied the last evaluations):
         their number, for ``evaluate``; 0 when no tree needs an evaluation (every search has ended)."""
+        if self._async is None:
+            raise ValueError("no search under way: start_searches first")
         _, _, table, _, _ = self._async
         n = self._ep["step"](self.game.rules, self.game.params, self.tree, self.leaves, table, self.cfg_f,
                              self.cfg_i, 0, True)
@@ -428,6 +430,8 @@ class BatchedMCTS:
 
     def evaluate(self, n: int) -> None:
         """One call of the searches' evaluator on the ``n`` leaves gathered by ``gather``."""
+        if self._async is None:
+            raise ValueError("no search under way: start_searches first")
         _, inner, _, by_states, _ = self._async
         self._evaluate_leaves(inner, by_states, n)
 
