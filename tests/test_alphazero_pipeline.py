@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -450,25 +449,46 @@ def _selfplay(args, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
 
 
-def test_resume_after_sigkill_loses_at_most_the_unfinished_iteration(tmp_path):
+# The run is killed from inside, at a point of iteration 2 that the run itself reaches (no sleep decides it): while
+# its games are played, or between the replay and the checkpoint of its save.
+_KILL_AT = {
+    "selfplay": ("LocalGames", "play", "len(calls) == 2"),
+    "save": ("SelfPlayRun", "_save_net", "args[2] == 2"),
+}
+
+
+def _selfplay_killed_at(point: str, args):
+    cls, method, when = _KILL_AT[point]
+    code = f"""
+import os, signal, sys
+import engine.alphazero.run as run
+from engine.selfplay import main
+calls, original = [], run.{cls}.{method}
+def hooked(*args, **kw):
+    calls.append(1)
+    if {when}:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(*args, **kw)
+run.{cls}.{method} = hooked
+sys.exit(main(sys.argv[1:]))
+"""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-c", code, "--no-progress", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.parametrize("point", sorted(_KILL_AT))
+def test_resume_after_sigkill_loses_at_most_the_unfinished_iteration(tmp_path, point):
     overrides = TINY[:-2] + ["run.iterations=3", "run.device=cpu", "run.tensorboard=false", "run.plots=false"]
     # the uninterrupted run
     straight = _selfplay(["--out", str(tmp_path / "a"), "--seed", "5", *overrides])
     assert straight.wait(timeout=300) == 0, straight.stdout.read()
     # the same run, killed with SIGKILL during iteration 2, then resumed
-    proc = _selfplay(["--out", str(tmp_path / "b"), "--seed", "5", *overrides])
+    proc = _selfplay_killed_at(point, ["--out", str(tmp_path / "b"), "--seed", "5", *overrides])
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == -signal.SIGKILL, out
     metrics = tmp_path / "b" / "metrics.csv"
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if metrics.exists() and len(metrics.read_text().splitlines()) >= 2:
-            break
-        time.sleep(0.05)
-    time.sleep(0.3)  # into iteration 2
-    assert proc.poll() is None, "the run finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    rows = len(metrics.read_text().splitlines()) - 1
-    assert 1 <= rows < 3
+    assert len(metrics.read_text().splitlines()) - 1 == 1  # iteration 1 saved, iteration 2 lost
     resumed = _selfplay(["--resume", str(tmp_path / "b")])
     out, _ = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, out
