@@ -215,7 +215,10 @@ def _config_errors(module: str, args) -> str | None:
             from engine.dqn.config import DQNConfig
         except ImportError:
             from agents.dqn.config import DQNConfig
-        from engine.config import load_config
+        try:
+            from engine.core.config import load_config
+        except ImportError:
+            from engine.config import load_config
 
         if args.resume:
             load_config(DQNConfig, None, overrides)
