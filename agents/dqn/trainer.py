@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from engine.config import save_config, to_dict
-from engine.io import atomic_write, atomic_write_text
+from engine.core import atomic_write, atomic_write_text
 
 from .agent import DQNAgent, linear_schedule
 from .config import DQNConfig
