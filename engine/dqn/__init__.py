@@ -1,23 +1,16 @@
-"""DQN and its improvements (Double, dueling, prioritized, n-step, C51, DRQN, Rainbow-style) on gymnasium and ALE.
+"""The DQN learner, whole: DQN and its improvements (Double, dueling, prioritized, n-step, C51, DRQN,
+Rainbow-style) on gymnasium and ALE, on one machine or with Ape-X actors on Ray.
 
-- ``ReplayBuffer``: frames stored once, stacks and n-step returns built at sample time, Numba sum tree (``replay``)
-- ``PRESETS`` / ``make_env``: the ``nature`` and ``machado`` Atari protocols, ale-py's C++ vector env (``envs``)
-- ``DQNAgent``: online and target networks from ``nets``, acting and the learning step (``agent``)
-- ``DQNConfig``: the typed configuration behind ``configs/*.yaml`` (``config``)
-- ``Trainer`` / ``evaluate``: the training loop, logs, checkpoints, exact resume (``trainer``)
-- ``human_normalized``: scores against the shipped Atari-57 table (``scores``)
+- ``replay``: ``ReplayBuffer``, frames stored once, stacks and n-step returns built at sample time, Numba sum tree
+- ``envs``: ``PRESETS`` / ``make_env``, the ``nature`` and ``machado`` Atari protocols, ale-py's C++ vector env
+- ``agent``: ``DQNAgent``, online and target networks from ``nets``, acting and the learning step
+- ``config``: ``DQNConfig``, the typed configuration behind ``configs/*.yaml``
+- ``trainer``: ``Trainer`` / ``evaluate``, the training loop, logs, checkpoints, exact resume
+- ``apex``: ``ApexTrainer``, the same ``Trainer`` acting in Ray actors with Ape-X's per-actor epsilons
+- ``scores``: ``human_normalized``, scores against the shipped Atari-57 table
+- ``__main__``: the command, ``python -m engine.dqn``
+
+Import from the modules (``from engine.dqn.trainer import Trainer``): this file imports nothing, so that
+``python -m engine.dqn --help`` and its error messages do not wait for torch and gymnasium (measured: 0.6 s of
+CPU for ``--help`` against 3.3 s when this file re-exported the modules).
 """
-
-from .agent import DQNAgent, categorical_projection, linear_schedule, network_config, q_learning_targets
-from .config import DQNConfig, EnvConfig, EvalConfig, NetConfig, RunConfig, TrainConfig
-from .envs import PRESETS, AtariPreset, VecEnv, atari_game, make_env, vector_env_kwargs
-from .replay import Batch, ReplayBuffer, SequenceBatch
-from .scores import human_normalized, load_scores, reference
-from .trainer import Trainer, evaluate, run_name
-
-__all__ = [
-    "AtariPreset", "Batch", "DQNAgent", "DQNConfig", "EnvConfig", "EvalConfig", "NetConfig", "PRESETS",
-    "ReplayBuffer", "RunConfig", "SequenceBatch", "TrainConfig", "Trainer", "VecEnv", "atari_game",
-    "categorical_projection", "evaluate", "human_normalized", "linear_schedule", "load_scores", "make_env",
-    "network_config", "q_learning_targets", "reference", "run_name", "vector_env_kwargs",
-]

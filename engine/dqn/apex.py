@@ -11,7 +11,7 @@ load the newest version at their next rollout.
 Where the paper has a replay server, here the replay lives in the learner (the driver): it receives every
 block through Ray's object store, so the data path is the same minus one hop, and the PER sum tree (a Numba
 kernel) is updated in the process that samples. Each actor owns its own streams of the replay
-(``agents.dqn.replay``), so episodes of different environments never interleave.
+(``engine.dqn.replay``), so episodes of different environments never interleave.
 
 The learner keeps the configuration's replay ratio: ``train.gradient_steps`` updates per ``train.train_every``
 environment steps after ``train.learning_starts``, whatever the number of actors (more actors: more updates per
@@ -27,16 +27,21 @@ rollout is dropped (none of it was counted) and it starts fresh episodes in its 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import time
 
 import numpy as np
 import torch
 
-from ..cli import UserError
-from ..config import ConfigError, from_dict, to_dict
-from .cluster import actor_options, await_restart, connect, setup_actor_process
+from ..config import from_dict, to_dict
+from ..core import ConfigError, UserError
+from ..distributed.cluster import actor_options, await_restart, connect, setup_actor_process
+from .agent import DQNAgent
+from .config import DQNConfig
+from .replay import ReplayBuffer
+from .trainer import ProgressBar, Trainer, build_env, env_preset
+
+__all__ = ["ApexActor", "ApexTrainer", "actor_epsilons"]
 
 
 def actor_epsilons(count: int, base: float = 0.4, alpha: float = 7.0) -> np.ndarray:
@@ -52,11 +57,6 @@ class ApexActor:
 
     def __init__(self, cfg_dict: dict, actor_id: int, epsilons, seed: int, num_cpus: float = 1.0):
         device = setup_actor_process(num_cpus)
-        from agents.dqn.agent import DQNAgent
-        from agents.dqn.config import DQNConfig
-        from agents.dqn.replay import ReplayBuffer
-        from agents.dqn.trainer import build_env, env_preset
-
         cfg = from_dict(DQNConfig, cfg_dict)
         self.cfg, self.actor_id = cfg, int(actor_id)
         self.epsilons = np.asarray(epsilons, np.float64)
@@ -154,144 +154,130 @@ class ApexActor:
         return np.asarray(streams, np.int64), np.asarray(back, np.int64), np.asarray(local_idx, np.int64)
 
 
-@functools.cache
-def _trainer_class():
-    from agents.dqn.trainer import Trainer
+class ApexTrainer(Trainer):
+    """The DQN ``Trainer`` with acting moved to Ray actors (see the module docstring)."""
 
-    class ApexTrainer(Trainer):
-        """The DQN ``Trainer`` with acting moved to Ray actors (see the module docstring)."""
+    def __init__(self, cfg, run_dir, *, seed: int = 0, resume: bool = False, progress: bool = True, echo=None):
+        if cfg.net.recurrent:
+            raise ConfigError("Ape-X prioritises single transitions: net.recurrent (DRQN) is not supported "
+                              "with --ray")
+        if not cfg.train.prioritized:  # Ape-X is prioritized replay by definition
+            cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, prioritized=True))
+        super().__init__(cfg, run_dir, seed=seed, resume=resume, progress=progress, echo=echo)
+        self.section = cfg.ray
+        self.epsilons = actor_epsilons(cfg.ray.actors * cfg.env.num_envs)
+        self.resubmitted = 0
+        self.blocks = 0
+        self.on_block = None  # on_block(actor_index, block) after each block is in the replay (tests, monitors)
 
-        def __init__(self, cfg, run_dir, *, seed: int = 0, resume: bool = False, progress: bool = True, echo=None):
-            if cfg.net.recurrent:
-                raise ConfigError("Ape-X prioritises single transitions: net.recurrent (DRQN) is not supported "
-                                  "with --ray")
-            if not cfg.train.prioritized:  # Ape-X is prioritized replay by definition
-                cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, prioritized=True))
-            super().__init__(cfg, run_dir, seed=seed, resume=resume, progress=progress, echo=echo)
-            self.section = cfg.ray
-            self.epsilons = actor_epsilons(cfg.ray.actors * cfg.env.num_envs)
-            self.resubmitted = 0
-            self.blocks = 0
-            self.on_block = None  # on_block(actor_index, block) after each block is in the replay (tests, monitors)
+    def _replay_streams(self) -> int:
+        return self.cfg.ray.actors * self.cfg.env.num_envs
 
-        def _replay_streams(self) -> int:
-            return self.cfg.ray.actors * self.cfg.env.num_envs
+    def _start_actors(self):
+        import ray
 
-        def _start_actors(self):
-            import ray
+        connect(self.section)
+        remote = ray.remote(ApexActor).options(**actor_options(self.section))
+        n = self.cfg.env.num_envs
+        cfg_dict = to_dict(self.cfg)
+        # seeds differ per actor and per session (restarts), so a resumed run does not replay old episodes
+        base = self.seed + 100_003 * (self.restarts + 1)
+        self.restarts += 1
+        self.actors = [remote.remote(cfg_dict, i, self.epsilons[i * n:(i + 1) * n], base + 7919 * i,
+                                     self.section.num_cpus) for i in range(self.section.actors)]
 
-            connect(self.section)
-            remote = ray.remote(ApexActor).options(**actor_options(self.section))
-            n = self.cfg.env.num_envs
-            cfg_dict = to_dict(self.cfg)
-            # seeds differ per actor and per session (restarts), so a resumed run does not replay old episodes
-            base = self.seed + 100_003 * (self.restarts + 1)
-            self.restarts += 1
-            self.actors = [remote.remote(cfg_dict, i, self.epsilons[i * n:(i + 1) * n], base + 7919 * i,
-                                         self.section.num_cpus) for i in range(self.section.actors)]
+    def _broadcast(self):
+        import ray
 
-        def _broadcast(self):
-            import ray
+        online = {k: v.detach().cpu().numpy() for k, v in self.agent.online.state_dict().items()}
+        target = {k: v.detach().cpu().numpy() for k, v in self.agent.target.state_dict().items()}
+        self.version = self.agent.updates
+        self.weights_ref = ray.put((online, target))
 
-            online = {k: v.detach().cpu().numpy() for k, v in self.agent.online.state_dict().items()}
-            target = {k: v.detach().cpu().numpy() for k, v in self.agent.target.state_dict().items()}
-            self.version = self.agent.updates
-            self.weights_ref = ray.put((online, target))
+    def _ingest(self, block: dict) -> None:
+        n = self.cfg.env.num_envs
+        steps = block["frames"].shape[0]
+        own = block["actor"] * n + np.arange(n)
+        streams = np.tile(own, steps)  # time-major: step 0 of every env, then step 1 ...
+        self.replay.add_streams(streams, block["frames"].reshape(steps * n, -1), block["actions"].reshape(-1),
+                                block["rewards"].reshape(-1), block["terminals"].reshape(-1),
+                                block["firsts"].reshape(-1), block["lasts"].reshape(-1))
+        if len(block["priorities"]):
+            idx = np.array([self.replay.newest_slot(int(own[s]), int(b))
+                            for s, b in zip(block["ready_streams"], block["ready_back"], strict=True)])
+            self.replay.update_priorities(idx, block["priorities"])
+        self.step += int(block["steps"])
+        self.blocks += 1
+        for ret, length in block["episodes"]:
+            self.episodes += 1
+            self.recent_returns = (self.recent_returns + [ret])[-100:]
+            self.logs.row("episodes", [self.step, ret, length])
 
-        def _ingest(self, block: dict) -> None:
-            n = self.cfg.env.num_envs
-            steps = block["frames"].shape[0]
-            own = block["actor"] * n + np.arange(n)
-            streams = np.tile(own, steps)  # time-major: step 0 of every env, then step 1 ...
-            self.replay.add_streams(streams, block["frames"].reshape(steps * n, -1), block["actions"].reshape(-1),
-                                    block["rewards"].reshape(-1), block["terminals"].reshape(-1),
-                                    block["firsts"].reshape(-1), block["lasts"].reshape(-1))
-            if len(block["priorities"]):
-                idx = np.array([self.replay.newest_slot(int(own[s]), int(b))
-                                for s, b in zip(block["ready_streams"], block["ready_back"], strict=True)])
-                self.replay.update_priorities(idx, block["priorities"])
-            self.step += int(block["steps"])
-            self.blocks += 1
-            for ret, length in block["episodes"]:
-                self.episodes += 1
-                self.recent_returns = (self.recent_returns + [ret])[-100:]
-                self.logs.row("episodes", [self.step, ret, length])
+    def run(self, stop_after: int | None = None) -> dict:
+        import ray
+        from ray.exceptions import RayActorError
 
-        def run(self, stop_after: int | None = None) -> dict:
-            import ray
-            from ray.exceptions import RayActorError
-
-            from agents.dqn.trainer import _progress
-
-            t, sec = self.cfg.train, self.section
-            self._t0 = time.perf_counter()
-            start_step = self.step
-            self._updates0 = self.agent.updates
-            learning_starts = t.learning_starts + (0 if self.replay_loaded else self.step)
-            # updates owed: gradient_steps per train_every steps past learning_starts (the config's replay ratio)
-            updates_base = self.agent.updates - max(0, self.step - learning_starts) * t.gradient_steps // t.train_every
-            due = self._schedule()
-            end = t.total_steps if stop_after is None else min(t.total_steps, stop_after)
-            self._start_actors()
-            self._broadcast()
-            inflight = {a.rollout.remote(self.version, self.weights_ref, sec.rollout_steps): i
-                        for i, a in enumerate(self.actors)}
-            failures = [0] * len(self.actors)
-            since_broadcast = 0
-            interrupted = False
-            progress = _progress(self.progress, end, self.step)
-            try:
-                with progress:
-                    while self.step < end and not self._out_of_time():
-                        owed = updates_base + max(0, self.step - learning_starts) * t.gradient_steps // t.train_every
-                        behind = owed - self.agent.updates
-                        ready, _ = ray.wait(list(inflight), num_returns=1, timeout=0 if behind > 0 else None)
-                        for ref in ready:
-                            i = inflight.pop(ref)
-                            try:
-                                block = ray.get(ref)
-                            except RayActorError as err:
-                                failures[i] += 1  # in a row
-                                self.resubmitted += 1
-                                if failures[i] > sec.max_chunk_retries:
-                                    raise UserError(f"ray: Ape-X actor {i} lost {failures[i]} rollouts in a row "
-                                                    f"({type(err).__name__})") from None
-                                self.echo(f"ray: actor {i} died; its rollout is dropped and Ray restarts it")
-                                await_restart(self.actors[i])
-                            else:
-                                failures[i] = 0
-                                self._ingest(block)
-                                if self.on_block is not None:
-                                    self.on_block(i, block)
-                            inflight[self.actors[i].rollout.remote(self.version, self.weights_ref,
-                                                                   sec.rollout_steps)] = i
-                        t_learn = time.perf_counter()
-                        # learn in short bursts so that finished blocks are picked up promptly
-                        for _ in range(min(max(behind, 0), sec.broadcast_every)):
-                            due.add(self._learn_once())
-                            since_broadcast += 1
-                            if not t.target_update:
-                                self.agent.sync_target(t.tau)
-                        self.learn_time += time.perf_counter() - t_learn
-                        if since_broadcast >= sec.broadcast_every:
-                            self._broadcast()
-                            since_broadcast = 0
-                        self._periodic(due, progress, end)
-            except KeyboardInterrupt:
-                interrupted = True
-            finally:
-                for actor in self.actors:
-                    ray.kill(actor)
-                self.actors = []
-            self.act_time = self._session_wall()  # acting runs beside learning, on the actors
-            return self._finish(start_step, interrupted, actors=sec.actors,
-                                epsilons=[round(float(e), 5) for e in self.epsilons], blocks=self.blocks,
-                                lost_rollouts=self.resubmitted)
-
-    return ApexTrainer
-
-
-def __getattr__(name):  # ``ApexTrainer`` is built on first use: agents.dqn imports engine, not the reverse
-    if name == "ApexTrainer":
-        return _trainer_class()
-    raise AttributeError(name)
+        t, sec = self.cfg.train, self.section
+        self._t0 = time.perf_counter()
+        start_step = self.step
+        self._updates0 = self.agent.updates
+        learning_starts = t.learning_starts + (0 if self.replay_loaded else self.step)
+        # updates owed: gradient_steps per train_every steps past learning_starts (the config's replay ratio)
+        updates_base = self.agent.updates - max(0, self.step - learning_starts) * t.gradient_steps // t.train_every
+        due = self._schedule()
+        end = t.total_steps if stop_after is None else min(t.total_steps, stop_after)
+        self._start_actors()
+        self._broadcast()
+        inflight = {a.rollout.remote(self.version, self.weights_ref, sec.rollout_steps): i
+                    for i, a in enumerate(self.actors)}
+        failures = [0] * len(self.actors)
+        since_broadcast = 0
+        interrupted = False
+        progress = ProgressBar(self.progress, end, self.step)
+        try:
+            with progress:
+                while self.step < end and not self._out_of_time():
+                    owed = updates_base + max(0, self.step - learning_starts) * t.gradient_steps // t.train_every
+                    behind = owed - self.agent.updates
+                    ready, _ = ray.wait(list(inflight), num_returns=1, timeout=0 if behind > 0 else None)
+                    for ref in ready:
+                        i = inflight.pop(ref)
+                        try:
+                            block = ray.get(ref)
+                        except RayActorError as err:
+                            failures[i] += 1  # in a row
+                            self.resubmitted += 1
+                            if failures[i] > sec.max_chunk_retries:
+                                raise UserError(f"ray: Ape-X actor {i} lost {failures[i]} rollouts in a row "
+                                                f"({type(err).__name__})") from None
+                            self.echo(f"ray: actor {i} died; its rollout is dropped and Ray restarts it")
+                            await_restart(self.actors[i])
+                        else:
+                            failures[i] = 0
+                            self._ingest(block)
+                            if self.on_block is not None:
+                                self.on_block(i, block)
+                        inflight[self.actors[i].rollout.remote(self.version, self.weights_ref,
+                                                               sec.rollout_steps)] = i
+                    t_learn = time.perf_counter()
+                    # learn in short bursts so that finished blocks are picked up promptly
+                    for _ in range(min(max(behind, 0), sec.broadcast_every)):
+                        due.add(self._learn_once())
+                        since_broadcast += 1
+                        if not t.target_update:
+                            self.agent.sync_target(t.tau)
+                    self.learn_time += time.perf_counter() - t_learn
+                    if since_broadcast >= sec.broadcast_every:
+                        self._broadcast()
+                        since_broadcast = 0
+                    self._periodic(due, progress, end)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            for actor in self.actors:
+                ray.kill(actor)
+            self.actors = []
+        self.act_time = self._session_wall()  # acting runs beside learning, on the actors
+        return self._finish(start_step, interrupted, actors=sec.actors,
+                            epsilons=[round(float(e), 5) for e in self.epsilons], blocks=self.blocks,
+                            lost_rollouts=self.resubmitted)
