@@ -1,6 +1,6 @@
 """Atari benchmark: train (or collect finished) DQN runs on a set of games and report raw scores, human-normalized
 scores HNS = (agent - random) / (human - random) with the 57-game table's random and human columns
-(``agents/dqn/atari_scores.csv``), Nature DQN's score, steps, wall time, acting and learning speed; median and
+(``engine/dqn/atari_scores.csv``), Nature DQN's score, steps, wall time, acting and learning speed; median and
 mean HNS over the games; a learning-curve PNG per game.
 
     python -m engine.bench atari --games pong,breakout --steps 10000000 --preset nature
@@ -23,8 +23,8 @@ from ._common import finish, parser, setup
 
 def _game_id(name: str) -> tuple[str, str]:
     """``pong`` / ``ALE/Pong-v5`` -> (rom name, ALE v5 id)."""
-    from agents.dqn.envs import atari_game
-    from agents.dqn.scores import load_scores
+    from engine.dqn.envs import atari_game
+    from engine.dqn.scores import load_scores
 
     try:
         rom = atari_game(name if "/" in name or "-v" in name else name.strip().lower())
@@ -51,9 +51,9 @@ def _train(env_id: str, steps: int, preset: str, config: str, seed: int, runs_di
     import torch
 
     torch.set_num_threads(threads)
-    from agents.dqn.config import DQNConfig
-    from agents.dqn.trainer import Trainer, run_name
     from engine.config import load_config
+    from engine.dqn.config import DQNConfig
+    from engine.dqn.trainer import Trainer, run_name
 
     cfg = load_config(DQNConfig, config, [f"env.id={env_id}", f"env.preset={preset}",
                                           f"train.total_steps={steps}", *overrides])
@@ -69,7 +69,7 @@ def _plot(game: str, run: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from agents.dqn.scores import reference
+    from engine.dqn.scores import reference
 
     run_dir = Path(run["run_dir"])
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -114,7 +114,7 @@ def main(argv=None):
     p.add_argument("overrides", nargs="*", metavar="key=value", help="configuration overrides for new runs")
     args = p.parse_args(argv)
     setup(args)
-    from agents.dqn.scores import human_normalized, reference
+    from engine.dqn.scores import human_normalized, reference
 
     games = [_game_id(g) for g in args.games.split(",") if g.strip()]
     if not games:
