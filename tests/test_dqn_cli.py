@@ -76,7 +76,8 @@ def test_time_limit_ends_the_run_like_total_steps(tmp_path):
     out = last_json(run_cli("engine.dqn", "--env", "CartPole-v1", "--json", "--run-dir", str(run), *TINY_CARTPOLE,
                             "train.total_steps=100000000", "eval.every=0", "run.save_every=0", "run.time_limit=3"))
     assert out["out_of_time"] and not out["interrupted"]
-    assert 100 < out["steps"] < 100_000_000 and out["wall_time_s"] >= 3
+    # how many steps fit in 3 s depends on the machine and its load: only that the limit, not total_steps, ended it
+    assert out["steps"] < 100_000_000 and out["wall_time_s"] >= 3
     # the end of a timed run is a full end: a final evaluation at the last step, and a checkpoint there
     assert out["evaluations"] and out["evaluations"][-1][0] == out["steps"]
     assert _weights(run / "checkpoint.pt")[2] == out["steps"]
