@@ -106,3 +106,26 @@ def test_config_checks():
     cfg = make_config(None, ["game.name=tictactoe", "net.ownership=true", "train.ownership_weight=1"])
     with pytest.raises(ConfigError, match="tictactoe has no ownership or score targets"):
         SelfPlayWorker(games.make("tictactoe"), cfg)
+
+
+def test_agent_reports_the_network_ownership_from_blacks_view():
+    from agents.alphazero import AlphaZeroAgent, play_config
+    from nets import PolicyValueNet
+
+    game = games.make("go", size=5, komi=0.5)
+    torch.manual_seed(2)
+    net = PolicyValueNet(game.plane_shape, game.num_actions, blocks=1, channels=8, value_hidden=16,
+                         ownership=True, score=True)
+    agent = AlphaZeroAgent(game, net, play_config(game, 8))
+    assert agent.has_ownership
+    for moves in ("C3", "C3 B2"):  # White, then Black to move
+        state = game.play_moves(moves)
+        aux = agent.evaluator.auxiliary(game.encode(state)[None])
+        sign = 1 if game.to_play(state) == 0 else -1
+        own = agent.ownership(state)
+        assert own.shape == (5, 5) and np.abs(own).max() <= 1
+        np.testing.assert_allclose(own, sign * aux["ownership"][0])
+        assert agent.score_lead(state) == pytest.approx(sign * float(aux["score"][0]))
+    plain = AlphaZeroAgent(game, PolicyValueNet(game.plane_shape, game.num_actions, blocks=1, channels=8),
+                           play_config(game, 8))
+    assert not plain.has_ownership and plain.ownership(state) is None and plain.score_lead(state) is None
