@@ -143,3 +143,15 @@ def test_kata_features_are_an_option_and_checked():
     assert games.make("go9").plane_shape == (17, 9, 9)
     with pytest.raises(ValueError, match="features must be one of basic, kata"):
         games.make("go9", features="extra")
+
+
+def test_dead_stones_from_an_ownership_estimate():
+    game = games.make("go", size=5)
+    state = game.state_from_board(DAME)
+    estimate = np.full((5, 5), -0.9, np.float32)  # White owns everything: the black wall is dead
+    estimate[0, 0] = 0.2                            # ... except a5, still Black's
+    dead = game.dead_stones(state, estimate)
+    assert [game.format_move(state, p) for p in dead] == ["A4", "A3", "A2", "A1"]
+    assert game.dead_stones(state, game.ownership(state)) == []
+    with pytest.raises(ValueError, match="differ in shape"):
+        game.dead_stones(state, np.zeros((4, 4)))

@@ -16,6 +16,7 @@ from ..base import ONGOING, Game, IllegalMove, dihedral, dihedral_policy
 from . import coords, rules
 from . import territory as _territory
 from .features import FEATURES, KATA_PLANES, KATA_RULES
+from .ownership import dead_stones as _dead_stones
 from .ownership import ownership as _ownership
 from .rules import (
     BLACK,
@@ -226,6 +227,11 @@ class Go(Game):
         Tromp-Taylor score as the board stands (KataGo's score target)."""
         final = self.final_score2(state)
         return self.score(state) if final is None else final / 2
+
+    def dead_stones(self, state, ownership: np.ndarray, threshold: float = 0.0) -> list[int]:
+        """The points of the stones that ``ownership`` (``[N, N]``, Black's view: a network's estimate) gives to the
+        other colour, as actions (GTP ``final_status_list dead``)."""
+        return [int(p) for p in np.flatnonzero(_dead_stones(self.board(state), ownership, threshold))]
 
     def territory(self, state) -> np.ndarray:
         """Ownership estimate ``int8[N, N]`` for display (+1 Black, -1 White, 0 neutral): Bouzy 5/21."""

@@ -12,6 +12,7 @@ backward sweeps, as ``rules.area`` does on the board.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from .rules import BLACK, EMPTY, P_BOARD, P_NEIGH, P_SIZE, WHITE
@@ -67,3 +68,14 @@ def ownership(params, state, out):
         out[p] = owner
         diff += owner
     return diff
+
+
+def dead_stones(board: np.ndarray, ownership: np.ndarray, threshold: float = 0.0) -> np.ndarray:
+    """The stones an ownership estimate gives to the other colour (GTP ``final_status_list dead``): the points
+    ``bool[N, N]`` of black stones (``board == BLACK``) whose ownership is below ``-threshold`` and of white stones
+    above ``threshold`` (``ownership`` from Black's view, in [-1, 1])."""
+    board = np.asarray(board)
+    ownership = np.asarray(ownership)
+    if board.shape != ownership.shape:
+        raise ValueError(f"board {board.shape} and ownership {ownership.shape} differ in shape")
+    return ((board == BLACK) & (ownership < -threshold)) | ((board == WHITE) & (ownership > threshold))
