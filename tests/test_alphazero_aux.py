@@ -129,3 +129,44 @@ def test_agent_reports_the_network_ownership_from_blacks_view():
     plain = AlphaZeroAgent(game, PolicyValueNet(game.plane_shape, game.num_actions, blocks=1, channels=8),
                            play_config(game, 8))
     assert not plain.has_ownership and plain.ownership(state) is None and plain.score_lead(state) is None
+
+
+def test_play_territory_command_shows_the_network_ownership():
+    from agents.alphazero import AlphaZeroAgent, play_config
+    from engine.ui.session import Session
+    from nets import PolicyValueNet
+
+    from .test_play_session import Recorder
+
+    game = games.make("go", size=5, komi=0.5)
+    torch.manual_seed(3)
+    net = PolicyValueNet(game.plane_shape, game.num_actions, blocks=1, channels=8, value_hidden=16,
+                         ownership=True, score=True)
+    with torch.no_grad():  # the mover (Black) owns the left three columns, White the right two
+        net.ownership_head.conv.weight.zero_()
+        net.ownership_head.conv.bias.fill_(0.0)
+    bias = torch.tensor([2.0, 2.0, 2.0, -2.0, -2.0])
+    net.ownership_head.forward = lambda x: bias.expand(x.shape[0], 5, 5)
+    agent = AlphaZeroAgent(game, net, play_config(game, 4), name="az")
+    screen = Recorder()
+    session = Session(game, lambda g: agent, screen, person=0)
+    session.handle("territory")
+    own = agent.ownership(session.state)
+    black, white = int((own >= 0.5).sum()), int((own <= -0.5).sum())
+    assert (black, white) == (15, 10)
+    assert f"territory by az's network: x Black {black} points, o White {white} points" in screen.text
+    board = [line for line in screen.lines if line[:2].strip().isdigit()]
+    marks = "".join(line[3:3 + 2 * 5:2] for line in board)  # the 25 points, top row first
+    assert marks.count("x") == black and marks.count("o") == white
+    lead = agent.score_lead(session.state)
+    assert f"ahead by {abs(lead):.1f}" in screen.text
+    screen.lines.clear()
+    other = Session(games.make("tictactoe"), agents_random, Recorder(), person=0)
+    other.handle("territory")
+    assert "there is no territory in tictactoe" in other.screen.text
+
+
+def agents_random(game):
+    import agents
+
+    return agents.make("random", game, seed=0)

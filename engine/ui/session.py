@@ -47,6 +47,7 @@ COMMANDS = {
     "help": ("help", "this list"),
     "undo": ("undo", "take back your last move and the agent's reply"),
     "hint": ("hint", "the agent's suggestion for your move"),
+    "territory": ("territory", "the estimated final owner of each point and the score (Go)"),
     "pass": ("pass", "pass (Go)"),
     "resign": ("resign", "give up this game"),
     "new": ("new", "start a new game (same sides)"),
@@ -333,6 +334,25 @@ class Session:
         decision = self.screen.think(self.agent, state, f"{self.agent_name} is thinking for you",
                                      lambda a: self.describe_move(state, a), side)
         self._report(decision, state, "hint: play")
+
+    def cmd_territory(self, arg: str) -> None:
+        """The network's ownership estimate when the agent has one (KataGo's head), else Bouzy's influence map."""
+        g, state = self.game, self.state
+        if not getattr(g, "has_ownership", False):
+            raise IllegalMove(f"there is no territory in {g.name}")
+        own = self.agent.ownership(state) if getattr(self.agent, "has_ownership", False) else None
+        if own is not None:
+            lead = self.agent.score_lead(state)
+            source = f"{self.agent_name}'s network"
+        else:
+            own, lead, source = g.territory(state).astype(np.float32), g.estimated_score(state), \
+                "an influence estimate (Bouzy's 5/21; the agent has no ownership network)"
+        self.screen.show(self.view.draw(state, flip=self.person == 1, ownership=own))
+        black, white = int((own >= 0.5).sum()), int((own <= -0.5).sum())
+        self.screen.say(f"territory by {source}: x Black {black} points, o White {white} points")
+        if lead is not None:
+            self.screen.say(f"estimated result: {'Black' if lead >= 0 else 'White'} ahead by {abs(lead):.1f} "
+                            f"(komi {g.komi:g} included)")
 
     def cmd_new(self, arg: str) -> None:
         self._set_history(self.game.initial_state(), [])
