@@ -296,8 +296,8 @@ def test_cleanup_does_not_pass_while_moves_remain():
     # only own eyes left: pass
     e2 = _engine(make, size=5)
     rows = ["XXXXX", "X.X.X", "XXXXX", "X.X.X", "XXXXX"]
-    e2.start = e2.game.state_from_board(rows, to_play="B")
-    e2.states = [e2.start]
+    e2.session.start = e2.game.state_from_board(rows, to_play="B")
+    e2.session.states = [e2.session.start]
     assert e2.execute("kgs-genmove_cleanup b") == "= pass\n\n"
 
 

@@ -39,9 +39,11 @@ def test_uci_handshake_declares_options(engine):
     lines = engine.handshake
     assert lines[0] == "id name rlengine" and lines[1].startswith("id author ")
     options = {x.split(" type ")[0][len("option name "):]: x for x in lines if x.startswith("option name ")}
-    assert {"Simulations", "MultiPV", "MoveOverhead", "MaxTreeNodes", "Evaluator"} <= set(options)
+    assert {"Simulations", "MultiPV", "MoveOverhead", "MaxTreeNodes", "Evaluator", "Hash", "Threads", "Ponder",
+            "UCI_ShowWDL"} <= set(options)
     assert "default 30 min 1" in options["Simulations"]
-    assert not any("Hash" in name for name in options)
+    assert options["Ponder"].endswith("type check default false")
+    assert options["UCI_ShowWDL"].endswith("type check default false")
     # without a checkpoint the engine says on stderr what it plays with
     engine.stderr_until(0, lambda got: any("notice:" in x and "material" in x for x in got))
 
@@ -212,12 +214,11 @@ def test_bad_checkpoint_exits_with_one_line(tmp_path):
     corrupt.write_bytes(b"not a checkpoint")
     proc = UciProcess("--checkpoint", str(corrupt))
     proc.send("uci")
-    proc.read_until("uciok", START_TIMEOUT)  # answered at once; the network loads in the background
-    proc.send("isready")
+    # the checkpoint is loaded before anything is answered: no uciok, one line, exit status 2
     assert proc.proc.wait(timeout=START_TIMEOUT) == 2
     stderr = proc.all_stderr()
-    errors = [x for x in stderr if x.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in "\n".join(stderr)
+    assert len(stderr) == 1 and stderr[0].startswith("error: --checkpoint") and "corrupt.pt" in stderr[0]
+    assert proc.drain(0.5) == []
 
 
 # ------------------------------------------------------------------------------------------- in process

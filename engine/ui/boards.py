@@ -275,9 +275,8 @@ class ChessView(BoardView):
         diff = material - sum(VALUES[x] for x in theirs)
         text = f"material {material}" + (f" (+{diff})" if diff > 0 else "")
         if start is not None:  # the opponent's pieces that were there at the start and are gone
-            before = pieces(start, 1 - player)
-            taken = "".join(PIECES[p.upper() if player == 1 else p] * max(0, before.count(p) - theirs.count(p))
-                            for p in "qrbnp")
+            taken = "".join(PIECES[p.upper() if player == 1 else p] * n
+                            for p, n in _captured(pieces(start, 1 - player), theirs).items())
             if taken:
                 text += f"   captured {taken}"
         return text
@@ -350,6 +349,21 @@ def view_for(game) -> BoardView:
         if cls.__name__ in _VIEWS:
             return _VIEWS[cls.__name__](game)
     return TextView(game)
+
+
+def _captured(before: list[str], now: list[str]) -> dict[str, int]:
+    """Pieces taken from one side (lower-case letters ``qrbnp``), from its pieces at the start and now. A
+    promotion is no capture: a piece beyond the start's count was a pawn, so it makes up for a missing pawn
+    (a promoted piece taken later shows as a pawn: the total is exact, the kind is the pawn it was)."""
+    out = {}
+    promoted = sum(max(0, now.count(p) - before.count(p)) for p in "qrbn")
+    for p in "qrbnp":
+        missing = max(0, before.count(p) - now.count(p))
+        if p == "p":
+            missing = max(0, missing - promoted)
+        if missing:
+            out[p] = missing
+    return out
 
 
 class TextView(BoardView):

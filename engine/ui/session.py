@@ -68,6 +68,16 @@ MOVE_HELP = {
 }
 
 
+ERROR_CHARS = 200
+"""An error about a file's content quotes at most this much of it (a large non-game file is not echoed)."""
+
+
+def shorten(text: str, limit: int = ERROR_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def win_chance(value: float | None) -> str:
     """A value in [-1, 1] for the mover as a win probability (a draw counts half)."""
     return "" if value is None else f"{(float(value) + 1.0) / 2.0:.0%}"
@@ -296,6 +306,8 @@ class Session:
     def cmd_pass(self, arg: str) -> None:
         if not hasattr(self.game, "pass_action"):
             raise IllegalMove(f"there is no pass in {self.game.name}")
+        if arg:  # "pass pass" is not two passes: the agent moves in between
+            raise IllegalMove(f"pass takes nothing after it (got {shorten(arg, 40)!r}): one pass per line")
         self.play_text("pass")
 
     def cmd_resign(self, arg: str) -> None:
@@ -373,6 +385,8 @@ class Session:
         path = Path(arg).expanduser()
         if not path.suffix:
             path = path.with_suffix(self.game.record_extension)
+        if not path.parent.is_dir():
+            raise UserError(f"cannot write {path}: folder {path.parent} does not exist")
         text = format_game(self.game, self.start, self.actions, self.names(), self.resigned)
         try:
             atomic_write_text(path, text)
@@ -395,7 +409,7 @@ class Session:
         try:
             record = read_record(self.game, text)
         except IllegalMove as err:
-            raise IllegalMove(f"cannot load {source}: {err}") from None
+            raise IllegalMove(f"cannot load {source}: {shorten(str(err))}") from None
         if record.game is not self.game:
             agent = self.make_agent(record.game)
             self.agent.close()
