@@ -1,10 +1,13 @@
-"""Leela Zero's analysis extension of GTP, for Sabaki and Lizzie.
+"""Leela Zero's and KataGo's analysis extensions of GTP, for Sabaki, Lizzie and KaTrain.
 
 ``lz-analyze [colour] [interval] [minmoves N] [maxmoves N]`` streams ``info move D4 visits 120 winrate 5432
 prior 1234 order 0 pv D4 Q16 ...`` lines (one line per interval, winrate and prior in 1/10000, from the view of
 the player analysed) until the next command arrives, and ``lz-genmove_analyze`` does the same while choosing a
 move (in the move's time), then answers ``play D4``. Input is read by a thread while the search runs in chunks,
-so a new command stops an analysis within a chunk (about 50 ms).
+so a new command stops an analysis within a chunk (about 50 ms). ``kata-analyze`` and ``kata-genmove_analyze``
+take the same arguments and ``ownership true``: their lines give winrate and prior as floats in [0, 1] and end
+with ``ownership`` and one value in [-1, 1] per point (the network's estimate of its final owner, for the player
+analysed, row by row from the top left), when the engine's network has an ownership head (KataGo's).
 """
 
 from __future__ import annotations
@@ -18,12 +21,21 @@ from .protocol import STREAMED, GtpFailure, number
 
 
 class AnalysisHandlers(Handlers):
-    """``lz-analyze`` and ``lz-genmove_analyze``."""
+    """``lz-analyze``, ``lz-genmove_analyze``, ``kata-analyze`` and ``kata-genmove_analyze``."""
 
-    def cmd_lz_analyze(self, args):
+    def cmd_kata_analyze(self, args):
+        """KataGo's form (``docs/GTP_Extensions.md`` of KataGo): winrate and prior as floats in [0, 1], and with
+        ``ownership true`` the network's ownership of every point after the moves, for the player analysed."""
+        return self.cmd_lz_analyze(args, kata=True)
+
+    def cmd_kata_genmove_analyze(self, args):
+        return self.cmd_lz_genmove_analyze(args, kata=True)
+
+    def cmd_lz_analyze(self, args, kata: bool = False):
         s, engine = self.session, self.engine
-        tags = analyze_tags(args)
+        tags = analyze_tags(args, kata)
         colour = tags["colour"] if tags["colour"] is not None else s.side_to_move()
+        self._check_ownership(tags)
         state, _ = s.ready(s.state, colour, insert_pass=False)
         engine.write(f"={engine.cid}\n")
         self._tune_report(tags)
@@ -39,11 +51,12 @@ class AnalysisHandlers(Handlers):
             engine.write("\n")
         return STREAMED
 
-    def cmd_lz_genmove_analyze(self, args):
+    def cmd_lz_genmove_analyze(self, args, kata: bool = False):
         s, engine = self.session, self.engine
-        tags = analyze_tags(args)
+        tags = analyze_tags(args, kata)
         if tags["colour"] is None:
-            raise GtpFailure("syntax error: usage lz-genmove_analyze COLOUR [INTERVAL]")
+            raise GtpFailure(f"syntax error: usage {'kata' if kata else 'lz'}-genmove_analyze COLOUR [INTERVAL]")
+        self._check_ownership(tags)
         state, _ = s.ready(s.state, tags["colour"], insert_pass=False)
         engine.write(f"={engine.cid}\n")
         self._tune_report(tags)
@@ -56,6 +69,22 @@ class AnalysisHandlers(Handlers):
         finally:
             engine.write("\n")
         return STREAMED
+
+    def _check_ownership(self, tags) -> None:
+        if tags.get("ownership") and not getattr(self.session.agent, "has_ownership", False):
+            raise GtpFailure("ownership: the engine's player has no network with an ownership head (give one with "
+                             "--checkpoint)")
+
+    def _line(self, state, top, tags) -> str:
+        """The analysis line of ``state`` (Leela Zero's or KataGo's form) with ``top`` moves."""
+        s = self.session
+        if not tags.get("kata"):
+            return info_line(s.game, state, top, tags["maxmoves"])
+        own = None
+        if tags.get("ownership"):
+            own = s.agent.ownership(state)  # Black's view: for the player analysed, as KataGo reports it
+            own = own if s.game.to_play(state) == 0 else -own
+        return kata_info_line(s.game, state, top, tags["maxmoves"], own)
 
     def _tune_report(self, tags) -> None:
         if hasattr(self.session.agent, "report_moves"):
@@ -76,21 +105,25 @@ class AnalysisHandlers(Handlers):
 
                     top = top_moves(s.agent.search, k=max(10, tags["maxmoves"]))
                 if top:
-                    engine.write(info_line(s.game, state, top, tags["maxmoves"]) + "\n")
+                    engine.write(self._line(state, top, tags) + "\n")
                     due[0] = now + interval
             return stop_on_input and engine.inbox.pending()
 
         return progress
 
 
-def analyze_tags(args: list[str]) -> dict:
-    """``[colour] [interval] [interval N] [minmoves N] [maxmoves N]`` (Leela Zero's order)."""
-    tags = {"colour": None, "interval": 0.0, "minmoves": 0, "maxmoves": 0}
+def analyze_tags(args: list[str], kata: bool = False) -> dict:
+    """``[colour] [interval] [interval N] [minmoves N] [maxmoves N]`` (Leela Zero's order); KataGo's form also
+    takes ``ownership true|false``."""
+    tags = {"colour": None, "interval": 0.0, "minmoves": 0, "maxmoves": 0, "kata": kata, "ownership": False}
     i = 0
     while i < len(args):
         t = args[i].lower()
         if t in COLOURS and tags["colour"] is None and i == 0:
             tags["colour"] = COLOURS[t]
+        elif kata and t == "ownership" and i + 1 < len(args) and args[i + 1].lower() in ("true", "false"):
+            tags["ownership"] = args[i + 1].lower() == "true"
+            i += 1
         elif re.fullmatch(r"\d{1,9}", t):
             tags["interval"] = int(t) / 100
         elif t in ("interval", "minmoves", "maxmoves") and i + 1 < len(args):
@@ -112,4 +145,18 @@ def info_line(game, state, top: list[MoveStat], maxmoves: int) -> str:
         parts.append(f"info move {game.format_move(state, m.action)} visits {m.visits} "
                      f"winrate {int(round(5000 * (m.value + 1)))} prior {int(round(10000 * m.prior))} "
                      f"order {order} pv {pv}")
+    return " ".join(parts)
+
+
+def kata_info_line(game, state, top: list[MoveStat], maxmoves: int, ownership=None) -> str:
+    """KataGo's ``kata-analyze`` line: ``info move D4 visits 120 winrate 0.5432 prior 0.1234 order 0 pv D4 Q16 ...``
+    per move (winrate and prior in [0, 1], the player analysed's view), then ``ownership`` and the H * W values of
+    ``ownership`` (that player's view, row by row from the top left, A9 .. J1) when given."""
+    parts = []
+    for order, m in enumerate(top[: maxmoves or None]):
+        pv = " ".join(game.format_move(state, a) for a in (m.pv or [m.action]))
+        parts.append(f"info move {game.format_move(state, m.action)} visits {m.visits} "
+                     f"winrate {(m.value + 1) / 2:.6f} prior {m.prior:.6f} order {order} pv {pv}")
+    if ownership is not None:
+        parts.append("ownership " + " ".join(f"{float(v):.6f}" for v in ownership.ravel()))
     return " ".join(parts)

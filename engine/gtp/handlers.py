@@ -3,8 +3,9 @@ handicap. Analysis (Leela Zero's ``lz-*``) is in ``engine.gtp.analysis``. Each `
 the answer's text or raises ``GtpFailure`` (see ``engine.gtp.protocol``).
 
 Scoring is Tromp-Taylor (every stone on the board is alive), the rules the agent plays by: ``final_score`` is
-the Tromp-Taylor score of the position and ``final_status_list dead`` is always empty (dead stones have to be
-captured before the game ends).
+the Tromp-Taylor score of the position. ``final_status_list dead`` lists the stones that the agent's network
+gives to the other colour when it has an ownership head (KataGo's), and is empty otherwise (dead stones have
+to be captured before the game ends).
 """
 
 from __future__ import annotations
@@ -113,10 +114,14 @@ class ScoringHandlers(Handlers):
         status = args[0].lower()
         if status not in ("alive", "dead", "seki"):
             raise GtpFailure(f"syntax error: status {args[0][:24]!r} is not alive, dead or seki")
-        if status != "alive":
-            return ""  # Tromp-Taylor: every stone on the board is alive (and seki is not told apart)
-        g, state = self.session.game, self.session.state
-        return "\n".join(" ".join(g.format_move(state, p) for p in group) for group in _groups(g.board(state)))
+        g, state, agent = self.session.game, self.session.state, self.session.agent
+        if status == "seki":
+            return ""  # seki is not told apart
+        # With a network that predicts ownership (KataGo's head), the stones it gives to the other colour are dead;
+        # otherwise Tromp-Taylor: every stone on the board is alive.
+        dead = set(g.dead_stones(state, agent.ownership(state))) if getattr(agent, "has_ownership", False) else set()
+        groups = ([p for p in group if (p in dead) == (status == "dead")] for group in _groups(g.board(state)))
+        return "\n".join(" ".join(g.format_move(state, p) for p in group) for group in groups if group)
 
     def cmd_loadsgf(self, args):
         need(args, 1, "loadsgf FILENAME [MOVE_NUMBER]")

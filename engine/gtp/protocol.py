@@ -27,7 +27,7 @@ from typing import TextIO
 PROTOCOL_VERSION = "2"
 STREAMED = object()
 """A handler's answer when it wrote its answer itself (analysis streams ``info`` lines)."""
-_EXTENSION_PREFIXES = ("lz_", "kgs_", "gogui_")
+_EXTENSION_PREFIXES = ("lz_", "kgs_", "gogui_", "kata_")
 
 
 class GtpFailure(Exception):
