@@ -37,6 +37,8 @@ def vertex(session: GoSession, text: str) -> int:
     t = text.strip()
     if t.lower() == "pass":
         return session.game.pass_action
+    if len(t) > 8:  # no vertex is this long: do not quote it back whole
+        raise GtpFailure(f"syntax error: {t[:12]!r}... is not a vertex (write a letter and a row, like D4, or pass)")
     try:
         return coords.from_gtp(t, session.game.size)  # case-insensitive; errors quote the vertex as written
     except IllegalMove as err:

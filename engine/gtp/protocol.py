@@ -189,11 +189,11 @@ class GtpDispatcher:
             answer = handler(args)
         except GtpFailure as err:
             self.errors += 1
-            return f"?{cid} {one_paragraph(str(err))}\n\n"
+            return f"?{cid} {_cut(one_paragraph(str(err)))}\n\n"
         except Exception as err:  # a bug must not end the session: report it and go on
             self.errors += 1
             traceback.print_exc(file=self.log)
-            return f"?{cid} internal error: {type(err).__name__}: {one_paragraph(str(err))}\n\n"
+            return f"?{cid} internal error: {type(err).__name__}: {_cut(one_paragraph(str(err)))}\n\n"
         if answer is STREAMED:
             return ""
         text = one_paragraph(answer or "")
@@ -264,6 +264,11 @@ def number(text: str, kind=float, what: str = "a number", low: float | None = No
     if high is not None and value > high:
         raise GtpFailure(f"syntax error: {_short(text)} is above {high:g}")
     return value
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    """An error message no longer than ``limit`` (it may quote the input)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _short(text: str, limit: int = 24) -> str:

@@ -72,8 +72,12 @@ class UciEngine:
             self.out.flush()
 
     def problem(self, message: str) -> None:
-        """A bad command or argument: one line on stderr, and as ``info string`` for GUIs."""
+        """A bad command or argument: one line on stderr, and as ``info string`` for GUIs (cut to 300
+        characters: a message may quote the input)."""
         self.errors += 1
+        message = " ".join(message.split())
+        if len(message) > 300:
+            message = message[:297] + "..."
         with self._lock:
             self.err.write(f"error: {message}\n")
             self.err.flush()
