@@ -73,6 +73,8 @@ class GoSession:
         compiled now, not inside the first move's time."""
         if not takes_budget(agent):
             return
+        if not self._players or len(self._players) == 1:
+            self.diag("warming up: a short search compiles the kernels (or loads them from Numba's cache)")
         try:
             agent.choose(self.game.initial_state(), lambda report: False, simulations=WARM_UP_SIMULATIONS)
         except Exception as err:  # a broken agent is reported when it is asked for a move
