@@ -113,3 +113,21 @@ def info_line(game, state, top: list[MoveStat], maxmoves: int) -> str:
                      f"winrate {int(round(5000 * (m.value + 1)))} prior {int(round(10000 * m.prior))} "
                      f"order {order} pv {pv}")
     return " ".join(parts)
+
+
+class GoGuiHandlers(Handlers):
+    """GoGui's analyze commands (``gogui-analyze_commands`` lists them for its Analyze menu): the search's top
+    moves as point/visit pairs on the board, and the player with its budget."""
+
+    def cmd_gogui_analyze_commands(self, args):
+        return "\n".join(["pspairs/Top moves (visits)/gogui-top_moves", "string/Player and budget/version"])
+
+    def cmd_gogui_top_moves(self, args):
+        """Search the position for the side to move (a move's budget, nothing played): ``D4 120 E5 31 ...``."""
+        s = self.session
+        colour = s.side_to_move()
+        state, _ = s.ready(s.state, colour, insert_pass=False)
+        timer = s.move_timer(colour, state, self.engine.received)
+        decision = s.choose(state, s.stopper(timer, None), s.budget(timer))
+        return " ".join(f"{s.game.format_move(state, m.action)} {m.visits}"
+                        for m in decision.top if m.visits > 0 and m.action != s.game.pass_action)
