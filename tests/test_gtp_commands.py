@@ -180,3 +180,15 @@ def test_fuzz_findings_get_one_line_answers_without_tracebacks():
     assert "Traceback" not in e.log.getvalue()
     assert _answer(e, "komi 1e308").startswith("? syntax error: '1e308' is above 1000")
     assert _answer(e, "name") == "= rlengine"  # still running
+
+
+def test_gogui_analyze_commands_and_top_moves():
+    e, _ = _engine(moves=["C3"])
+    listed = _answer(e, "gogui-analyze_commands")[2:].split("\n")
+    assert "pspairs/Top moves (visits)/gogui-top_moves" in listed
+    for entry in listed:  # every command GoGui would send is one this engine knows
+        assert _answer(e, f"known_command {entry.split('/')[2].split()[0]}") == "= true"
+    e2 = GtpEngine(player_factory(None, 30, 0, io.StringIO()), out=io.StringIO(), log=io.StringIO(), size=5)
+    pairs = _answer(e2, "gogui-top_moves")[2:].split()
+    assert pairs and len(pairs) % 2 == 0 and sum(int(v) for v in pairs[1::2]) <= 30
+    assert not e2.moves  # nothing is played

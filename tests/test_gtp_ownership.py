@@ -59,6 +59,11 @@ def test_final_status_list_dead_from_the_network_ownership():
     assert engine.execute("final_status_list dead") == "= B2\nD1\n\n"
     assert engine.execute("final_status_list alive") == "= E5\nA1\n\n"
     assert engine.execute("final_status_list seki") == "=\n\n"
+    assert "gfx/Ownership (network)/gogui-ownership" in engine.execute("gogui-analyze_commands")
+    influence = engine.execute("gogui-ownership").split()
+    assert influence[:2] == ["=", "INFLUENCE"] and len(influence) == 2 + 2 * 25
+    pairs = dict(zip(influence[2::2], map(float, influence[3::2]), strict=True))
+    assert pairs["A5"] == pairs["C1"] == 0.964 and pairs["D5"] == pairs["E1"] == -0.964  # tanh(2), Black's view
 
 
 def test_kata_analyze_ownership_needs_an_ownership_network():
@@ -68,6 +73,8 @@ def test_kata_analyze_ownership_needs_an_ownership_network():
     engine = GtpEngine(make_player, size=5, komi=0.5, out=io.StringIO())
     answer = engine.execute("kata-analyze b 10 ownership true")
     assert answer.startswith("? ownership: the engine's player has no network with an ownership head")
+    assert engine.execute("gogui-ownership").startswith("? ownership: the engine's player has no network")
+    assert "gogui-ownership" not in engine.execute("gogui-analyze_commands")
     assert engine.execute("known_command kata-analyze") == "= true\n\n"
 
 

@@ -188,3 +188,39 @@ def test_uci_terminal_and_forced_positions_answer_without_searching():
     assert len(board_moves) == 1
     used, lines = _go(engine, clock, "go wtime 5000 btime 5000")
     assert lines[-1].startswith("bestmove ") and used == 0 and not holder["agent"].calls
+
+
+def test_search_chunks_never_overrun_when_simulations_get_expensive(monkeypatch):
+    """In a mate-in-1 position most simulations are free until exploration gets expensive again: chunks sized
+    on the last (cheap) chunk overran a 500 ms budget by up to 400 ms. Sized on the slowest cost seen, the
+    search ends within one report interval of its deadline."""
+    import numpy as np
+
+    import agents.mcts as mcts_mod
+
+    clock = FakeClock(0.0)
+    monkeypatch.setattr(mcts_mod.time, "perf_counter", clock)
+
+    class Result:
+        def __init__(self, n):
+            self.simulations = np.array([n])
+
+    class CostlySearch:
+        """50 us a simulation, then 0.3 us for the next 200,000 (the mate found), then 50 us again."""
+
+        def __init__(self):
+            self.done = 0
+
+        def run(self, evaluator, n):
+            for _ in range(n):
+                clock.t += 0.3e-6 if 500 <= self.done < 200_500 else 50e-6
+                self.done += 1
+            return Result(n)
+
+        def tree_size(self, tree):
+            return 0
+
+    agent = object.__new__(mcts_mod.MCTSAgent)
+    agent.search, agent.evaluator, agent.max_tree_nodes, agent.report_every = CostlySearch(), None, None, 0.02
+    agent._run_chunks(None, 0.5, None, clock())
+    assert clock.t <= 0.5 + 0.02 + 1e-6, clock.t

@@ -11,7 +11,7 @@ Commands: the required and tournament set (``protocol_version name version known
 quit boardsize clear_board komi play genmove undo showboard final_score final_status_list time_settings
 time_left loadsgf printsgf kgs-genmove_cleanup``), handicap (``fixed_handicap place_free_handicap
 set_free_handicap``; SGF records carry ``HA`` and ``AB``) and Leela Zero's analysis extension for Sabaki and
-Lizzie (``lz-analyze``, ``lz-genmove_analyze``).
+Lizzie (``lz-analyze``, ``lz-genmove_analyze``); GoGui's ``gogui-analyze_commands`` (``gogui-top_moves``).
 
 Time: a move never takes more than it is given. Its time counts from the arrival of ``genmove``; the budget is
 the clock's share (``time_settings``/``time_left``), else ``--time``, less ``--lag`` and a safety share; the
@@ -23,8 +23,9 @@ Scoring is Tromp-Taylor (every stone on the board is alive), the rules the agent
 colour asked without inserting a pass (``engine.gtp.session``).
 
 Layout (minigo's split): ``protocol`` (input, ids, ``cmd_<name>`` dispatch, error answers), ``handlers`` (the
-command families: board and moves, scoring and SGF, time, handicap), ``analysis`` (``lz-*``), ``session`` (the
-game, the agent, the clock), ``engine`` (``GtpEngine`` puts them together), ``program`` (the command line).
+command families: board and moves, scoring and SGF, time, handicap), ``analysis`` (``lz-*``, and GoGui's
+``gogui-analyze_commands``), ``session`` (the game, the agent, the clock), ``engine`` (``GtpEngine`` puts them
+together), ``program`` (the command line).
 """
 
 from .clock import Clock

@@ -160,3 +160,34 @@ def kata_info_line(game, state, top: list[MoveStat], maxmoves: int, ownership=No
     if ownership is not None:
         parts.append("ownership " + " ".join(f"{float(v):.6f}" for v in ownership.ravel()))
     return " ".join(parts)
+
+
+class GoGuiHandlers(Handlers):
+    """GoGui's analyze commands (``gogui-analyze_commands`` lists them for its Analyze menu): the search's top
+    moves as point/visit pairs on the board, and the player with its budget."""
+
+    def cmd_gogui_analyze_commands(self, args):
+        commands = ["pspairs/Top moves (visits)/gogui-top_moves", "string/Player and budget/version"]
+        if getattr(self.session.agent, "has_ownership", False):
+            commands.append("gfx/Ownership (network)/gogui-ownership")
+        return "\n".join(commands)
+
+    def cmd_gogui_ownership(self, args):
+        """The network's ownership estimate as GoGui's ``gfx`` influence map: ``INFLUENCE A9 0.8 B9 0.7 ...``
+        (-1 to 1, positive for Black)."""
+        s = self.session
+        if not getattr(s.agent, "has_ownership", False):
+            raise GtpFailure("ownership: the engine's player has no network with an ownership head (give one with "
+                             "--checkpoint)")
+        own = s.agent.ownership(s.state).ravel()
+        return "INFLUENCE " + " ".join(f"{s.game.format_move(s.state, p)} {float(v):.3f}" for p, v in enumerate(own))
+
+    def cmd_gogui_top_moves(self, args):
+        """Search the position for the side to move (a move's budget, nothing played): ``D4 120 E5 31 ...``."""
+        s = self.session
+        colour = s.side_to_move()
+        state, _ = s.ready(s.state, colour, insert_pass=False)
+        timer = s.move_timer(colour, state, self.engine.received)
+        decision = s.choose(state, s.stopper(timer, None), s.budget(timer))
+        return " ".join(f"{s.game.format_move(state, m.action)} {m.visits}"
+                        for m in decision.top if m.visits > 0 and m.action != s.game.pass_action)

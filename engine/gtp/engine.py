@@ -8,7 +8,7 @@ from typing import TextIO
 
 import numpy as np
 
-from .analysis import AnalysisHandlers
+from .analysis import AnalysisHandlers, GoGuiHandlers
 from .handlers import BoardHandlers, HandicapHandlers, ScoringHandlers, TimeHandlers
 from .protocol import GtpDispatcher
 from .session import GoSession, Move, PlayerFactory
@@ -26,7 +26,8 @@ class GtpEngine(GtpDispatcher):
                  log: TextIO | None = None, now: Callable[[], float] = time.monotonic, **settings):
         super().__init__(ENGINE_NAME, self._version, out, log, now)
         self.session = GoSession(make_player, size, komi, diag=self.diag, now=now, **settings)
-        for family in (BoardHandlers, ScoringHandlers, TimeHandlers, HandicapHandlers, AnalysisHandlers):
+        for family in (BoardHandlers, ScoringHandlers, TimeHandlers, HandicapHandlers, AnalysisHandlers,
+                       GoGuiHandlers):
             self.add_handlers(family(self.session, self))
 
     def _version(self) -> str:

@@ -73,6 +73,8 @@ class GoSession:
         compiled now, not inside the first move's time."""
         if not takes_budget(agent):
             return
+        if not self._players or len(self._players) == 1:
+            self.diag("warming up: a short search compiles the kernels (or loads them from Numba's cache)")
         try:
             agent.choose(self.game.initial_state(), lambda report: False, simulations=WARM_UP_SIMULATIONS)
         except Exception as err:  # a broken agent is reported when it is asked for a move
@@ -234,7 +236,7 @@ class GoSession:
         if len(legal) == 1:  # only a pass: nothing to think about
             decision = Decision(int(legal[0]), info={"forced": True})
         else:
-            decision = self.choose(state, self._stopper(timer, progress), self.budget(timer))
+            decision = self.choose(state, self.stopper(timer, progress), self.budget(timer))
         elapsed = self.now() - received
         self.clock.spend(colour, elapsed)
         action = int(decision.action)
@@ -252,7 +254,7 @@ class GoSession:
         return g.format_move(state, action), decision
 
     @staticmethod
-    def _stopper(timer: MoveTimer, progress):
+    def stopper(timer: MoveTimer, progress):
         """The progress callback of a move: the caller's (analysis), and a stop at the timer's deadline."""
         if timer.budget is None:
             return progress
