@@ -11,7 +11,9 @@ Commands: the required and tournament set (``protocol_version name version known
 quit boardsize clear_board komi play genmove undo showboard final_score final_status_list time_settings
 time_left loadsgf printsgf kgs-genmove_cleanup``), handicap (``fixed_handicap place_free_handicap
 set_free_handicap``; SGF records carry ``HA`` and ``AB``) and Leela Zero's analysis extension for Sabaki and
-Lizzie (``lz-analyze``, ``lz-genmove_analyze``); GoGui's ``gogui-analyze_commands`` (``gogui-top_moves``).
+Lizzie (``lz-analyze``, ``lz-genmove_analyze``) and KataGo's (``kata-analyze``, ``kata-genmove_analyze``, with
+``ownership true`` when the network has an ownership head); GoGui's ``gogui-analyze_commands``
+(``gogui-top_moves``, and ``gogui-ownership`` with such a network, which also decides ``final_status_list dead``).
 
 Time: a move never takes more than it is given. Its time counts from the arrival of ``genmove``; the budget is
 the clock's share (``time_settings``/``time_left``), else ``--time``, less ``--lag`` and a safety share; the
