@@ -56,6 +56,13 @@ def load_network(game, path: str | Path | None = None):
     return net, ckpt
 
 
+def _arch(evaluator):
+    """The ``PolicyValueConfig`` of an evaluator's network (``None`` for another model)."""
+    from nets import unwrap
+
+    return getattr(unwrap(evaluator.model), "arch", None)
+
+
 def decision_from(result: SearchResult, i: int, action: int, top: int, **info) -> Decision:
     """A ``Decision`` for root ``i`` of a search: value, top moves by visits (visits, prior, Q)."""
     visits, q, prior = result.visits[i], result.q[i], result.prior[i]
@@ -101,6 +108,29 @@ class AlphaZeroAgent(MCTSAgent):
             if best_q < self.resign_threshold:
                 decision.resign = True
         return decision
+
+    # ------------------------------------------------------------------------------------------- ownership
+    @property
+    def has_ownership(self) -> bool:
+        """Whether the network predicts ownership (KataGo's head) for a game that has it (Go)."""
+        return bool(self.game.has_ownership and self.evaluator.has_auxiliary
+                    and getattr(_arch(self.evaluator), "ownership", False))
+
+    def ownership(self, state) -> np.ndarray | None:
+        """The network's estimate of the final owner of each point, ``float32[H, W]`` in [-1, 1] from the first
+        player's view (+1 Black in Go), or ``None`` without an ownership head."""
+        if not self.has_ownership:
+            return None
+        own = self.evaluator.auxiliary(self.game.encode(state)[None])["ownership"][0]
+        return own if self.game.to_play(state) == 0 else -own
+
+    def score_lead(self, state) -> float | None:
+        """The network's expected final lead of the first player (Black's score minus White's, komi included),
+        or ``None`` without a score head."""
+        if not (self.game.has_ownership and getattr(_arch(self.evaluator), "score", False)):
+            return None
+        lead = float(self.evaluator.auxiliary(self.game.encode(state)[None])["score"][0])
+        return lead if self.game.to_play(state) == 0 else -lead
 
     # ------------------------------------------------------------------------------------------- many positions
     def choose_batch(self, states) -> list[Decision]:

@@ -59,7 +59,7 @@ class GtpPlayer(Agent):
         self._state: np.ndarray | None = None  # the position the program has, None when unknown
         self._own: tuple[np.ndarray, int] | None = None  # its last generated move, not to be relayed back
         try:
-            version = self.send("protocol_version")
+            version = self.send("protocol_version", timeout=max(self.timeout, 600.0))  # start-up: loading, compiling
             if version.strip() != "2":
                 print(f"note: {self.command!r} speaks GTP version {version.strip()!r}, expected 2", file=self.log)
             self.program = " ".join(x for x in (self.send("name"), self.send("version")) if x)
@@ -133,14 +133,14 @@ class GtpPlayer(Agent):
             return
         try:
             if self.proc.poll() is None and not self._broken:
-                self.send("quit", timeout=5)
+                self.send("quit", timeout=30)
         except AgentError:
             pass
         self._closed = True
         if self._broken and self.proc.poll() is None:
             self.proc.kill()
         try:
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=30)  # a loaded machine takes seconds to shut an interpreter with torch down
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

@@ -159,6 +159,7 @@ class MCTSAgent(Agent):
         sized to take about ``report_every`` seconds; returns (last result, simulations run)."""
         deadline = None if seconds is None else start + seconds
         done, chunk, result = 0, 4, None
+        slowest = 0.0  # the most seconds one simulation of this search has cost (per chunk)
         while True:
             n = chunk if budget is None else min(chunk, budget - done)
             if self.max_tree_nodes is not None:
@@ -177,11 +178,13 @@ class MCTSAgent(Agent):
             if (stop or ran == 0 or full or (budget is not None and done >= budget)
                     or (deadline is not None and now >= deadline)):
                 return result, done
-            # the next chunk takes about report_every (and ends on the deadline); at most doubling, so one slow
-            # evaluation never leads to a long chunk
+            # the next chunk takes about report_every (and ends on the deadline) at the slowest cost per simulation
+            # seen so far: the cost varies a hundredfold within one search (a mate found early makes most
+            # simulations free, then exploration gets expensive again), and a chunk sized on a cheap one overran
+            # a 500 ms budget by 400 ms. At most doubling, so one slow evaluation never leads to a long chunk.
             target = self.report_every if deadline is None else min(self.report_every, deadline - now)
-            rate = ran / max(now - t0, 1e-6)
-            chunk = int(np.clip(rate * target, 1, 2 * chunk))
+            slowest = max(slowest, (now - t0) / max(ran, 1))
+            chunk = int(np.clip(target / max(slowest, 1e-7), 1, 2 * chunk))
 
     # ------------------------------------------------------------------------------------------- reporting
     def principal_variation(self, action: int | None = None, max_length: int = 64) -> list[int]:

@@ -103,6 +103,9 @@ class Game:
     # Whether the AlphaZero player searches with decisive and anti-decisive moves (``MCTSConfig.decisive_moves``):
     # a two-ply look-ahead at every expansion, cheap where positions have few moves and games end on one move.
     decisive_moves: bool = False
+    # Whether a finished game defines KataGo's auxiliary targets (Wu 2019): the final owner of each board point
+    # (``ownership``) and the final score margin (``score_margin``); Go only.
+    has_ownership: bool = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -233,6 +236,15 @@ class Game:
         if k == 0:
             return state.copy()
         raise ValueError(f"{self.name} has no symmetry {k}")
+
+    # ----------------------------------------------------------------------------- auxiliary targets
+    def ownership(self, state: np.ndarray) -> np.ndarray:
+        """Final owner of each point ``float32[H, W]`` (+1 first player, -1 second, 0 neutral) of a finished game."""
+        raise NotImplementedError(f"{self.name} has no ownership or score targets (Go has)")
+
+    def score_margin(self, state: np.ndarray) -> float:
+        """The first player's final lead in points of a finished game."""
+        raise NotImplementedError(f"{self.name} has no ownership or score targets (Go has)")
 
     # ----------------------------------------------------------------------------- misc
     def describe(self) -> dict:

@@ -23,9 +23,12 @@ from .heads import (
     ClassifierHead,
     DuelingQHead,
     LMHead,
+    OwnershipHead,
     PolicyValueHead,
     PolicyValueOutput,
     QHead,
+    ScoreHead,
+    score_support,
 )
 from .inference import ILLEGAL_LOGIT, PolicyValueEvaluator, make_evaluator, predict
 from .init import init_layer, init_norm, init_recurrent
@@ -53,7 +56,7 @@ __all__ = [
     "Backbone", "BoardTransformer", "C51Head", "Checkpoint", "CheckpointError", "ClassifierHead", "ConvNet",
     "DuelingQHead",
     "EncoderGRU", "EncoderLSTM", "GPT", "GRU", "LMHead", "LSTM", "LeNet", "LeNetFeatures", "MLP", "NatureCNN", "Net",
-    "NetConfigError",
+    "NetConfigError", "OwnershipHead", "ScoreHead", "score_support",
     "PolicyValueConfig", "PolicyValueEvaluator", "PolicyValueHead", "PolicyValueNet", "PolicyValueOutput", "QHead",
     "Recurrent", "RecurrentLM", "ResNetTower", "ResidualBlock", "Transformer",
     "as_shape", "autocast", "build_model", "capture_rng", "detach_state", "init_layer", "init_norm",

@@ -5,6 +5,8 @@
   ``(C, H, W)`` go through 1x1 convolutions (2 policy maps, 1 value map) as in the paper, flat features through
   linear layers. With ``wdl=True`` the value comes from win/draw/loss logits (Leela Chess Zero, KataGo):
   ``value = P(win) - P(loss)``, and the logits are returned for a cross-entropy loss.
+* ``OwnershipHead`` and ``ScoreHead``: KataGo's auxiliary targets (Wu 2019, "Accelerating Self-Play Learning in
+  Go", arXiv:1902.10565, §4.1): the final owner of each point and the final score margin as a distribution.
 * ``QHead``: one Q-value per action (Mnih et al. 2015).
 * ``DuelingQHead``: ``Q = V + A - mean(A)`` from two streams (Wang et al. 2016, arXiv:1511.06581).
 * ``C51Head``: a categorical return distribution over ``atoms`` fixed support points per action (Bellemare,
@@ -151,6 +153,8 @@ class PolicyValueOutput(NamedTuple):
     policy: torch.Tensor               # [B, A] logits
     value: torch.Tensor                # [B] in [-1, 1], from the view of the player to move
     wdl: torch.Tensor | None = None    # [B, 3] win/draw/loss logits (wdl=True), else None
+    ownership: torch.Tensor | None = None  # [B, H, W] logits: tanh is the expected final owner, +1 the mover
+    score: torch.Tensor | None = None      # [B, S] logits over the score bins (the mover's final lead)
 
 
 @register_head("policy_value")
@@ -195,6 +199,59 @@ class PolicyValueHead(nn.Module):
             probs = v.float().softmax(dim=-1)
             return PolicyValueOutput(logits, probs[:, 0] - probs[:, 2], v)     # value = P(win) - P(loss)
         return PolicyValueOutput(logits, torch.tanh(v.squeeze(-1)), None)
+
+
+def score_support(area: int) -> torch.Tensor:
+    """The bins of ``ScoreHead``: half points ``-R + 0.5 .. R - 0.5`` with ``R = area + SCORE_EXTRA`` (KataGo's
+    score belief: every margin a board of ``area`` points can end with, komi included, and some room)."""
+    radius = int(area) + SCORE_EXTRA
+    return torch.arange(-radius, radius, dtype=torch.float32) + 0.5
+
+
+SCORE_EXTRA = 20
+"""Bins of ``score_support`` beyond the board's area on each side (room for komi)."""
+
+
+class OwnershipHead(nn.Module):
+    """KataGo's ownership head (Wu 2019, §4.1): spatial features ``[B, C, H, W]`` -> ``[B, H, W]`` logits by a 1x1
+    convolution; ``tanh`` of a logit is the expected final owner of the point, +1 for the player to move."""
+
+    def __init__(self, in_shape):
+        super().__init__()
+        remember_config(self, "ownership", dict(in_shape=in_shape))
+        self.in_shape = as_shape(in_shape)
+        if len(self.in_shape) != 3:
+            raise ValueError(f"an ownership head needs spatial features (C, H, W), got {self.in_shape}")
+        self.conv = init.init_layer(nn.Conv2d(self.in_shape[0], 1, 1), "linear")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x).squeeze(1)                                         # [B, H, W]
+
+
+class ScoreHead(nn.Module):
+    """KataGo's score belief (Wu 2019, §4.1): logits ``[B, S]`` over the mover's final lead in the half-point bins
+    of ``score_support(H * W)``. Like AlphaZero's value head: conv 1x1 -> 2 maps, BN, ReLU, linear -> ``hidden``,
+    ReLU, linear -> S. ``mean(logits)`` is the expected lead. (Parts of ``PolicyValueNet``, not registered heads:
+    both need spatial features.)"""
+
+    def __init__(self, in_shape, hidden: int = 256):
+        super().__init__()
+        remember_config(self, "score", dict(in_shape=in_shape, hidden=hidden))
+        self.in_shape = as_shape(in_shape)
+        if len(self.in_shape) != 3:
+            raise ValueError(f"a score head needs spatial features (C, H, W), got {self.in_shape}")
+        c, h, w = self.in_shape
+        self.register_buffer("support", score_support(h * w), persistent=False)
+        self.conv = nn.Sequential(init.init_layer(nn.Conv2d(c, 2, 1, bias=False), "relu"),
+                                  init.init_norm(nn.BatchNorm2d(2)), nn.ReLU(), nn.Flatten())
+        self.hidden = nn.Sequential(init.init_layer(nn.Linear(2 * h * w, hidden), "relu"), nn.ReLU())
+        self.out = init.init_layer(nn.Linear(hidden, len(self.support)), "linear")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.hidden(self.conv(x)))                             # [B, S]
+
+    def mean(self, logits: torch.Tensor) -> torch.Tensor:
+        return (logits.float().softmax(dim=-1) * self.support).sum(dim=-1)    # [B]
 
 
 @register_head("lm")

@@ -204,6 +204,32 @@ class PolicyValueEvaluator:
             return out_logits, out_value
 
 
+    @property
+    def has_auxiliary(self) -> bool:
+        """Whether the network has KataGo's ownership or score head (``auxiliary``)."""
+        arch = getattr(unwrap(self.model), "arch", None)
+        return bool(getattr(arch, "ownership", False) or getattr(arch, "score", False))
+
+    def auxiliary(self, planes: np.ndarray) -> dict[str, np.ndarray]:
+        """KataGo's auxiliary predictions for ``planes[L, C, H, W]``, from the view of the player to move:
+        ``ownership`` float32[L, H, W] in [-1, 1] (the expected final owner of each point, +1 the mover) and
+        ``score`` float32[L] (the expected final lead), those of the heads the network has (empty without)."""
+        base = unwrap(self.model)
+        if not self.has_auxiliary:
+            return {}
+        x = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32)).to(self.device)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), autocast(self.device, self.use_autocast):
+            out = base.forward_all(x)
+        result = {}
+        if out.ownership is not None:
+            result["ownership"] = torch.tanh(out.ownership.float()).cpu().numpy()
+        if out.score is not None:
+            result["score"] = base.score_mean(out.score).float().cpu().numpy()
+        return result
+
+
 def make_evaluator(model: nn.Module, **options) -> PolicyValueEvaluator:
     """``PolicyValueEvaluator(model, **options)``: the callable the MCTS takes."""
     return PolicyValueEvaluator(model, **options)

@@ -4,7 +4,9 @@ Silver et al. 2017, "Mastering the game of Go without human knowledge" (Nature 5
 tower and the two heads) and 2018, "A general reinforcement learning algorithm that masters chess, shogi, and
 Go through self-play" (Science 362). ``forward(planes[B, C, H, W]) -> (logits[B, A], value[B])``: policy logits
 over the game's whole action space (the search masks illegal moves) and the value in [-1, 1] for the player to
-move (the planes are encoded from the mover's view).
+move (the planes are encoded from the mover's view). Optional KataGo heads (Wu 2019, arXiv:1902.10565, §4.1) for
+auxiliary losses: ``ownership`` (the final owner of each point) and ``score`` (the final margin), returned by
+``forward_all``; off by default, so a net without them has the same parameters as before they existed.
 
     net = PolicyValueNet((17, 9, 9), 82, blocks=6, channels=64)
     net = PolicyValueNet.from_config((17, 9, 9), 82, PolicyValueConfig(trunk="transformer", blocks=4))
@@ -20,7 +22,7 @@ import torch
 from torch import nn
 
 from .base import Backbone, as_shape
-from .heads import PolicyValueHead, PolicyValueOutput
+from .heads import OwnershipHead, PolicyValueHead, PolicyValueOutput, ScoreHead
 from .registry import NetConfigError, register_model, remember_config
 from .resnet import ResNetTower
 from .transformer import POSITIONS, BoardTransformer
@@ -54,6 +56,10 @@ class PolicyValueConfig:
     """Hidden units of the value head (AlphaZero: 256)."""
     wdl: bool = False
     """Predict win/draw/loss probabilities; the value is then P(win) - P(loss)."""
+    ownership: bool = False
+    """KataGo's ownership head: the final owner of each point, for an auxiliary loss (games with ownership: Go)."""
+    score: bool = False
+    """KataGo's score head: the final score margin as a distribution over half-point bins, and its mean."""
 
     def validate(self) -> None:
         if self.trunk not in TRUNKS:
@@ -94,10 +100,12 @@ class PolicyValueNet(nn.Module):
     def __init__(self, plane_shape: Sequence[int], num_actions: int, trunk: str = "resnet", blocks: int = 6,
                  channels: int = 64, se_ratio: int = 0, global_pool_channels: int = 0, global_pool_every: int = 2,
                  attention_heads: int = 4, positions: str = "learned", policy_channels: int = 2,
-                 value_channels: int = 1, value_hidden: int = 256, wdl: bool = False):
+                 value_channels: int = 1, value_hidden: int = 256, wdl: bool = False, ownership: bool = False,
+                 score: bool = False):
         super().__init__()
         cfg = PolicyValueConfig(trunk, blocks, channels, se_ratio, global_pool_channels, global_pool_every,
-                                attention_heads, positions, policy_channels, value_channels, value_hidden, wdl)
+                                attention_heads, positions, policy_channels, value_channels, value_hidden, wdl,
+                                ownership, score)
         cfg.validate()
         remember_config(self, "policy_value", dict(plane_shape=plane_shape, num_actions=num_actions,
                                                    **dataclasses.asdict(cfg)))
@@ -111,6 +119,11 @@ class PolicyValueNet(nn.Module):
         self.trunk = TRUNKS[trunk](self.plane_shape, cfg)
         self.head = PolicyValueHead(self.trunk.out_shape, num_actions, policy_channels, value_channels, value_hidden,
                                     wdl)
+        # absent (not merely unused) when off: the state dict of a net without them is unchanged
+        if ownership:
+            self.ownership_head = OwnershipHead(self.trunk.out_shape)
+        if score:
+            self.score_head = ScoreHead(self.trunk.out_shape, value_hidden)
 
     @classmethod
     def from_config(cls, plane_shape: Sequence[int], num_actions: int,
@@ -126,7 +139,17 @@ class PolicyValueNet(nn.Module):
         return cls(plane_shape, num_actions, **config)
 
     def forward_all(self, x: torch.Tensor) -> PolicyValueOutput:
-        return self.head(self.trunk(x))
+        features = self.trunk(x)
+        out = self.head(features)
+        if self.arch.ownership:
+            out = out._replace(ownership=self.ownership_head(features))
+        if self.arch.score:
+            out = out._replace(score=self.score_head(features))
+        return out
+
+    def score_mean(self, score_logits: torch.Tensor) -> torch.Tensor:
+        """The expected final lead ``[B]`` of the mover from ``forward_all(x).score``."""
+        return self.score_head.mean(score_logits)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.head(self.trunk(x))

@@ -19,6 +19,7 @@ from engine.gtp import Clock, GtpEngine, parse_command, player_factory, preproce
 from engine.gtp import main as gtp_main
 
 from .conftest import ROOT
+from .uci_helpers import START_TIMEOUT
 
 
 # ------------------------------------------------------------------------------------------- a raw client
@@ -31,6 +32,7 @@ class Session:
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
         self.stderr = ""
+        self.started = False
 
     def _pump(self):
         for line in self.proc.stdout:
@@ -42,6 +44,8 @@ class Session:
         self.proc.stdin.flush()
 
     def line(self, timeout: float = 60.0) -> str:
+        if not self.started:  # the engine compiles (or loads from Numba's cache) its search before answering
+            timeout, self.started = max(timeout, START_TIMEOUT), True
         line = self.lines.get(timeout=timeout)
         assert line is not None, "the engine closed its output"
         return line
@@ -189,6 +193,18 @@ def test_session_lz_analyze_streams_until_the_next_command(session):
     assert session.ask("lz-analyze b 5 avoid b D4 1")[0].startswith("? cannot parse analyze tags")
 
 
+def test_session_genmove_keeps_to_its_byo_yomi(session):
+    """time_settings 0 5 1 gave genmove 5.45 s; the bound is the period itself (a generous margin: the engine
+    stops 0.2 s of lag and 5% earlier), for the first move after the settings and the next."""
+    assert session.ask("clear_board") == ["="]
+    assert session.ask("time_settings 0 2 1") == ["="]
+    for colour in "bw":
+        t0 = time.monotonic()
+        assert session.ask(f"genmove {colour}")[0].startswith("= ")
+        assert time.monotonic() - t0 < 2.0 + 1.0
+    assert session.ask("time_settings 0 1 0") == ["="]  # back to no time limit
+
+
 def test_session_quit_ends_the_process(session):
     assert session.ask("9 quit") == ["=9"]
     assert session.close() == 0
@@ -296,8 +312,8 @@ def test_cleanup_does_not_pass_while_moves_remain():
     # only own eyes left: pass
     e2 = _engine(make, size=5)
     rows = ["XXXXX", "X.X.X", "XXXXX", "X.X.X", "XXXXX"]
-    e2.start = e2.game.state_from_board(rows, to_play="B")
-    e2.states = [e2.start]
+    e2.session.start = e2.game.state_from_board(rows, to_play="B")
+    e2.session.states = [e2.session.start]
     assert e2.execute("kgs-genmove_cleanup b") == "= pass\n\n"
 
 

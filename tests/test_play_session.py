@@ -301,3 +301,56 @@ def test_levels_sides_and_progress_line():
     line = progress_line("mcts is thinking", {"simulations": 400, "total": 800, "best": 3, "value": 0.2,
                                                "seconds": 1.25}, lambda a: f"col{a}", "X")
     assert line == "mcts is thinking · 400/800 simulations · best col3 · win 60% for X · 1.2 s"
+
+
+# ------------------------------------------------------------------------------------------- issue 24 regressions
+def test_load_of_a_large_non_game_file_is_one_short_line(tmp_path):
+    """A text that looks like a FEN to the chess reader (a '/' in its first word) was quoted whole."""
+    g = games.make("chess")
+    s, screen = session_of(g, agents.make("random", g))
+    path = tmp_path / "notes.txt"
+    path.write_text("a/b " + "word " * 5000)
+    s.handle(f"load {path}")
+    assert len(screen.errors) == 1 and len(screen.errors[0]) <= 400 and "is not a FEN" in screen.errors[0]
+    long_token = tmp_path / "token.txt"
+    long_token.write_text("x" * 100_000)
+    s.handle(f"load {long_token}")
+    assert len(screen.errors) == 2 and len(screen.errors[1]) <= 400 and s.actions == []
+
+
+def test_save_into_a_missing_folder_is_an_error(tmp_path):
+    g = games.make("tictactoe")
+    s, screen = session_of(g, agents.make("random", g))
+    s.handle(f"save {tmp_path / 'nowhere' / 'game.txt'}")
+    assert "folder" in screen.errors[-1] and "does not exist" in screen.errors[-1]
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_pass_pass_is_an_error_not_one_pass():
+    g = games.make("go", size=5, komi=0.5)
+    s, screen = session_of(g, Scripted(g, ["pass"]))
+    s.begin()
+    s.handle("pass pass")
+    assert "one pass per line" in screen.errors[-1] and s.actions == [] and not s.over
+
+
+def test_promotion_is_not_shown_as_a_capture():
+    g = games.make("chess")
+    v = view_for(g)
+    start = g.from_fen("8/1P6/8/8/8/8/8/k6K w - - 0 1")
+    after = g.apply(start, g.parse_move(start, "b8=Q"))
+    assert "captured" not in v.extras(after, 1, start)  # Black took nothing
+    taken = g.from_fen("1r6/P7/8/8/8/8/8/k6K w - - 0 1")  # a7xb8=Q: White takes a rook and promotes
+    after = g.apply(taken, g.parse_move(taken, "axb8=Q"))
+    assert v.extras(after, 0, taken).endswith("captured ♜") and "captured" not in v.extras(after, 1, taken)
+
+
+def test_saved_pgn_has_todays_date(tmp_path):
+    import datetime
+
+    g = games.make("chess")
+    s, screen = session_of(g, agents.make("random", g, seed=1))
+    s.handle("e4")
+    s.handle(f"save {tmp_path / 'game.pgn'}")
+    text = (tmp_path / "game.pgn").read_text()
+    assert f'[Date "{datetime.date.today().strftime("%Y.%m.%d")}"]' in text and "????" not in text

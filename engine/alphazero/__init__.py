@@ -11,6 +11,9 @@ The pieces are separate so that a distributed runner can hold them as actors:
 * ``ReplayBuffer(capacity, plane_shape, num_actions)``: ``add_batch``, ``sample(n, rng, game, augment)``,
   ``save(path)`` / ``ReplayBuffer.load(path)``;
 * ``Learner(net, cfg.train, device)``: ``train(replay, steps, rng, game)``, ``train_batch(...)``;
+* KataGo's auxiliary targets (``train.ownership_weight`` / ``score_weight``, Go): the worker's batches carry each
+  position's final ownership and score margin (``SelfPlayBatch.ownership / score / has_target``), an ``aux``
+  replay keeps them and the learner adds ``learner.aux_losses``;
 * ``play_match`` with ``SearchPlayer`` / ``RandomPlayer`` / ``mcts_baseline`` for the evaluation games;
 * ``SelfPlayRun``: the loop, the run folder, resume; it takes each iteration's games from a game source
   (``LocalGames``: its own worker; ``run.use_ray()``: ``engine.distributed.RaySelfPlay`` on Ray actors).

@@ -126,9 +126,18 @@ class TrainSection:
     """Clip the gradient norm to this (0: off)."""
     mixed_precision: bool = True
     """bf16 autocast on a GPU (ignored on the CPU)."""
+    ownership_weight: float = 0.0
+    """KataGo's ownership loss (Wu 2019): weight of the mean over the board's points of the cross-entropy against
+    each point's final owner (KataGo: 1.5, i.e. 1.5 / board area per point). Needs net.ownership and a game with
+    ownership targets (Go); positions of resigned games have none."""
+    score_weight: float = 0.0
+    """KataGo's score-belief loss: weight of the cross-entropy of the final score margin's distribution plus the
+    squared distance of its CDF (KataGo: 0.02). Needs net.score and a game with score targets (Go)."""
 
     def validate(self) -> None:
         _need(self.batch_size >= 1, "train.batch_size", ">= 1", self.batch_size)
+        _need(self.ownership_weight >= 0, "train.ownership_weight", ">= 0", self.ownership_weight)
+        _need(self.score_weight >= 0, "train.score_weight", ">= 0", self.score_weight)
         _need(self.replay_ratio >= 0, "train.replay_ratio", ">= 0", self.replay_ratio)
         _need(self.optimizer in ("sgd", "adamw"), "train.optimizer", "'sgd' or 'adamw'", self.optimizer)
         _need(self.lr > 0, "train.lr", "> 0", self.lr)
@@ -210,6 +219,15 @@ class SelfPlayConfig:
     def validate(self) -> None:
         if self.train.value_loss == "wdl" and not self.net.wdl:
             raise ConfigError("train.value_loss: 'wdl' needs a win/draw/loss head: set net.wdl: true")
+        if self.train.ownership_weight > 0 and not self.net.ownership:
+            raise ConfigError("train.ownership_weight > 0 needs an ownership head: set net.ownership: true")
+        if self.train.score_weight > 0 and not self.net.score:
+            raise ConfigError("train.score_weight > 0 needs a score head: set net.score: true")
+
+    @property
+    def aux_targets(self) -> bool:
+        """Whether self-play records KataGo's ownership and score targets (some auxiliary loss is on)."""
+        return self.train.ownership_weight > 0 or self.train.score_weight > 0
 
 
 def _need(ok: bool, key: str, what: str, value) -> None:

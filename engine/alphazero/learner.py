@@ -32,6 +32,46 @@ def learning_rate(cfg: TrainSection, iteration: int, iterations: int) -> float:
     return cfg.lr
 
 
+def score_target(margin: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
+    """The score head's target ``[B, S]`` for final margins ``[B]``: a margin on a bin (``x.5``) is one-hot; between
+    two bins (an integer margin, with integer komi) it is split linearly between them; outside, the end bin."""
+    pos = (margin.float() - support[0]).clamp(0, len(support) - 1)       # fractional bin index
+    lo = pos.floor().long().clamp(max=len(support) - 2)
+    frac = (pos - lo.float()).unsqueeze(1)
+    target = torch.zeros(len(margin), len(support), device=margin.device)
+    target.scatter_(1, lo.unsqueeze(1), 1.0 - frac)
+    target.scatter_add_(1, lo.unsqueeze(1) + 1, frac)
+    return target
+
+
+def aux_losses(net, out, ownership: torch.Tensor, score: torch.Tensor, has_target: torch.Tensor) -> dict:
+    """KataGo's auxiliary losses (Wu 2019, arXiv:1902.10565, §4.1; ``python/metrics_pytorch.py`` of KataGo),
+    averaged over the positions that have targets (games that ended by the rules; resigned ones have none):
+
+    * ``ownership_loss``: the mean over the board's points of the cross-entropy between the predicted owner,
+      ``P(mover) = sigmoid(2 * logit)`` (tanh of the logit is the expectation), and the final owner (+1 / 0 / -1
+      for the mover, 0 counted half each way). KataGo weighs it 1.5 (1.5 / board area per point).
+    * ``score_loss``: the score belief's cross-entropy against the final margin (``score_target``) plus the
+      squared distance of the two CDFs (KataGo: 0.02 each).
+    """
+    mask = has_target.float()
+    count = mask.sum().clamp(min=1.0)
+    result = {}
+    if out.ownership is not None:
+        logits = 2.0 * out.ownership.float().flatten(1)
+        target = (1.0 + ownership.float().flatten(1)) / 2.0
+        per_point = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        result["ownership_loss"] = (per_point.mean(dim=1) * mask).sum() / count
+    if out.score is not None:
+        support = net.score_head.support
+        target = score_target(score, support)
+        logp = F.log_softmax(out.score.float(), dim=1)
+        pdf = -(target * logp).sum(dim=1)
+        cdf = (logp.exp().cumsum(dim=1) - target.cumsum(dim=1)).square().sum(dim=1)
+        result["score_loss"] = ((pdf + cdf) * mask).sum() / count
+    return result
+
+
 class Learner:
     """Trains ``net`` (in place) with ``cfg`` (``TrainSection``) on ``device``.
 
@@ -44,6 +84,7 @@ class Learner:
         self.device = pick_device(device)
         self.net = net.to(self.device)
         self.wdl = cfg.value_loss == "wdl"
+        self.aux = cfg.ownership_weight > 0 or cfg.score_weight > 0  # KataGo's auxiliary losses
         if cfg.optimizer == "sgd":
             self.optimizer = torch.optim.SGD(self.net.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                              weight_decay=cfg.weight_decay)
@@ -60,12 +101,14 @@ class Learner:
     def lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
-    def losses(self, planes: torch.Tensor, policy: torch.Tensor, value: torch.Tensor, result: torch.Tensor):
-        """(total, policy cross-entropy, value loss) on one batch (tensors on the learner's device)."""
+    def losses(self, planes: torch.Tensor, policy: torch.Tensor, value: torch.Tensor, result: torch.Tensor,
+               aux: tuple[torch.Tensor, ...] | None = None):
+        """(total, policy cross-entropy, value loss, auxiliary losses) on one batch (tensors on the learner's
+        device); ``aux``: KataGo's targets ``(ownership[B, H, W], score[B], has_target[B])``, see ``aux_losses``."""
         with autocast(self.device, self.cfg.mixed_precision):
-            if self.wdl:
+            if self.wdl or self.aux:
                 out = self.net.forward_all(planes)
-                logits, wdl_logits = out.policy, out.wdl
+                logits, wdl_logits, v = out.policy, out.wdl, out.value
             else:
                 logits, v = self.net(planes)
         logits = logits.float()
@@ -76,29 +119,42 @@ class Learner:
             value_loss = F.cross_entropy(wdl_logits.float(), target)
         else:
             value_loss = F.mse_loss(v.float(), value)
-        return policy_loss + self.cfg.value_weight * value_loss, policy_loss, value_loss
+        total = policy_loss + self.cfg.value_weight * value_loss
+        extra = {}
+        if self.aux and aux is not None:
+            extra = aux_losses(self.net, out, *aux)
+            total = total + self.cfg.ownership_weight * extra.get("ownership_loss", 0.0) \
+                + self.cfg.score_weight * extra.get("score_loss", 0.0)
+        return total, policy_loss, value_loss, extra
 
-    def train_batch(self, planes: np.ndarray, policy: np.ndarray, value: np.ndarray, result: np.ndarray) -> dict:
-        """One optimisation step; returns the batch's losses (before the step)."""
+    def train_batch(self, planes: np.ndarray, policy: np.ndarray, value: np.ndarray, result: np.ndarray,
+                    *aux: np.ndarray) -> dict:
+        """One optimisation step; returns the batch's losses (before the step). ``aux``: the replay's ownership,
+        score and has-target arrays when the run trains KataGo's auxiliary heads."""
         self.net.train()
         dev = self.device
         x = torch.from_numpy(np.ascontiguousarray(planes)).to(dev, non_blocking=True)
         pi = torch.from_numpy(np.ascontiguousarray(policy)).to(dev, non_blocking=True)
         z = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32)).to(dev, non_blocking=True)
         r = torch.from_numpy(np.ascontiguousarray(result)).to(dev, non_blocking=True)
-        total, pl, vl = self.losses(x, pi, z, r)
+        targets = tuple(torch.from_numpy(np.ascontiguousarray(a)).to(dev, non_blocking=True) for a in aux) or None
+        total, pl, vl, extra = self.losses(x, pi, z, r, targets)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         if self.cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.cfg.grad_clip)
         self.optimizer.step()
         self.step += 1
-        return {"loss": float(total.detach()), "policy_loss": float(pl.detach()), "value_loss": float(vl.detach())}
+        return {"loss": float(total.detach()), "policy_loss": float(pl.detach()), "value_loss": float(vl.detach()),
+                **{k: float(v.detach()) for k, v in extra.items()}}
 
     def train(self, replay, steps: int, rng: np.random.Generator, game=None, augment: bool = True,
               progress: Callable[[int], None] | None = None) -> dict:
         """``steps`` steps on batches from ``replay``; mean losses, samples/s and the policy's entropy target."""
         sums = {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0}
+        if self.aux:
+            sums.update({k: 0.0 for k, w in (("ownership_loss", self.cfg.ownership_weight),
+                                              ("score_loss", self.cfg.score_weight)) if w > 0})
         t0 = time.perf_counter()
         for i in range(steps):
             batch = replay.sample(self.cfg.batch_size, rng, game, augment)

@@ -8,6 +8,11 @@ once.
 
 ``save`` writes the window (oldest first) with ``numpy.savez`` atomically; ``load`` restores it exactly,
 including the counter of positions ever added, so that a resumed run samples the same batches.
+
+With ``aux`` the buffer also keeps KataGo's auxiliary targets (``engine.alphazero.learner.aux_losses``): the final
+ownership of each point (``int8[H, W]``, mover's view, moved by the same symmetry as the planes), the final score
+margin (mover's view) and whether the position has them (games that ended by the rules). A file saved without them
+loads into such a buffer with no targets on its rows.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ class ReplayBuffer:
         num_actions: A.
     """
 
-    def __init__(self, capacity: int, plane_shape, num_actions: int, plane_dtype=np.float16):
+    def __init__(self, capacity: int, plane_shape, num_actions: int, plane_dtype=np.float16, aux: bool = False):
         if capacity < 1:
             raise ValueError(f"replay capacity must be >= 1, got {capacity}")
         self.capacity = int(capacity)
@@ -46,6 +51,11 @@ class ReplayBuffer:
         self.policy = np.zeros((self.capacity, self.num_actions), np.float32)
         self.value = np.zeros(self.capacity, np.float32)
         self.result = np.zeros(self.capacity, np.int8)
+        self.aux = bool(aux)
+        if self.aux:
+            self.ownership = np.zeros((self.capacity, *self.plane_shape[1:]), np.int8)
+            self.score = np.zeros(self.capacity, np.float32)
+            self.has_target = np.zeros(self.capacity, np.bool_)
         self.size = 0          # rows filled
         self.next = 0          # row written next
         self.total_added = 0   # positions ever added
@@ -53,8 +63,11 @@ class ReplayBuffer:
     def __len__(self) -> int:
         return self.size
 
-    def add(self, planes: np.ndarray, policy: np.ndarray, value: np.ndarray, result: np.ndarray) -> None:
-        """Append N examples (the oldest are overwritten once the window is full)."""
+    def add(self, planes: np.ndarray, policy: np.ndarray, value: np.ndarray, result: np.ndarray,
+            ownership: np.ndarray | None = None, score: np.ndarray | None = None,
+            has_target: np.ndarray | None = None) -> None:
+        """Append N examples (the oldest are overwritten once the window is full). An ``aux`` buffer takes the
+        auxiliary targets too; without them the examples are stored as having none."""
         n = len(value)
         if not (len(planes) == len(policy) == len(result) == n):
             raise ValueError("planes, policy, value and result must have the same length")
@@ -63,33 +76,43 @@ class ReplayBuffer:
         if tuple(planes.shape[1:]) != self.plane_shape or policy.shape[1] != self.num_actions:
             raise ValueError(f"examples of shape {planes.shape[1:]} / {policy.shape[1]} actions do not fit a buffer "
                              f"of {self.plane_shape} / {self.num_actions}")
+        aux = ()
+        if self.aux:
+            if ownership is None:
+                ownership, score, has_target = (np.zeros((n, *self.plane_shape[1:]), np.int8),
+                                                np.zeros(n, np.float32), np.zeros(n, np.bool_))
+            aux = (ownership, score, has_target)
+        arrays = (planes, policy, value, result, *aux)
         if n > self.capacity:  # only the last `capacity` survive
-            planes, policy, value, result = planes[-self.capacity:], policy[-self.capacity:], value[-self.capacity:], \
-                result[-self.capacity:]
+            arrays = tuple(a[-self.capacity:] for a in arrays)
             self.total_added += n - self.capacity
             n = self.capacity
         idx = (self.next + np.arange(n)) % self.capacity
-        self.planes[idx] = planes
-        self.policy[idx] = policy
-        self.value[idx] = value
-        self.result[idx] = result
+        for name, a in zip(self._fields(), arrays, strict=True):
+            getattr(self, name)[idx] = a
         self.next = int((self.next + n) % self.capacity)
         self.size = min(self.capacity, self.size + n)
         self.total_added += n
 
     def add_batch(self, batch) -> None:
         """Append a ``SelfPlayBatch``."""
-        self.add(batch.planes, batch.policy, batch.value, batch.result)
+        self.add(batch.planes, batch.policy, batch.value, batch.result, batch.ownership, batch.score,
+                 batch.has_target)
+
+    def _fields(self) -> tuple[str, ...]:
+        return ("planes", "policy", "value", "result") + (("ownership", "score", "has_target") if self.aux else ())
 
     def sample(self, batch_size: int, rng: np.random.Generator, game=None, augment: bool = True):
         """A batch drawn uniformly with replacement: ``(planes float32[n, C, H, W], policy float32[n, A],
-        value float32[n], result int8[n])``; with ``game`` and ``augment`` each example gets a random symmetry
-        of the game (the same one for its planes and its policy)."""
+        value float32[n], result int8[n])``, and for an ``aux`` buffer ``(ownership float32[n, H, W],
+        score float32[n], has_target bool[n])``; with ``game`` and ``augment`` each example gets a random symmetry
+        of the game (the same one for its planes, its policy and its ownership)."""
         if self.size == 0:
             raise ValueError("the replay buffer is empty")
         idx = rng.integers(0, self.size, size=batch_size)
         planes = self.planes[idx].astype(np.float32)
         policy = self.policy[idx]
+        ownership = self.ownership[idx].astype(np.float32) if self.aux else None
         if augment and game is not None and game.num_symmetries > 1:
             sym = rng.integers(0, game.num_symmetries, size=batch_size)
             for k in range(1, game.num_symmetries):
@@ -97,6 +120,10 @@ class ReplayBuffer:
                 if rows.size:
                     planes[rows] = game.transform_planes(planes[rows], k)
                     policy[rows] = game.transform_policy(policy[rows], k)
+                    if ownership is not None:
+                        ownership[rows] = game.transform_planes(ownership[rows], k)
+        if self.aux:
+            return planes, policy, self.value[idx], self.result[idx], ownership, self.score[idx], self.has_target[idx]
         return planes, policy, self.value[idx], self.result[idx]
 
     def _ordered(self) -> np.ndarray:
@@ -110,31 +137,38 @@ class ReplayBuffer:
         """Write the window atomically (``.npz``); ``metadata`` (plain JSON) is stored with it."""
         order = self._ordered()
         meta = {"format": FORMAT, "capacity": self.capacity, "total_added": self.total_added,
-                "plane_shape": list(self.plane_shape), "num_actions": self.num_actions, **(metadata or {})}
+                "plane_shape": list(self.plane_shape), "num_actions": self.num_actions, "aux": self.aux,
+                **(metadata or {})}
         path = Path(path)
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, planes=self.planes[order], policy=self.policy[order], value=self.value[order],
-                     result=self.result[order], meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+            np.savez(f, **{name: getattr(self, name)[order] for name in self._fields()},
+                     meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
         return path
 
     @classmethod
-    def load(cls, path: str | Path, capacity: int | None = None) -> tuple[ReplayBuffer, dict]:
-        """Read a window saved by ``save``; ``capacity`` (default: the saved one) may differ. Returns the buffer
-        and its metadata."""
+    def load(cls, path: str | Path, capacity: int | None = None, aux: bool | None = None) -> tuple[ReplayBuffer, dict]:
+        """Read a window saved by ``save``; ``capacity`` (default: the saved one) may differ, and so may ``aux``
+        (default: as saved): a file without auxiliary targets loads into an ``aux`` buffer with none on its rows.
+        Returns the buffer and its metadata."""
         path = Path(path)
         if not path.is_file():
             raise ReplayError(f"replay file {path} does not exist")
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(bytes(data["meta"]).decode())
-                arrays = {k: data[k] for k in ("planes", "policy", "value", "result")}
+                names = ("planes", "policy", "value", "result")
+                if meta.get("aux") and aux is not False:
+                    names += ("ownership", "score", "has_target")
+                arrays = {k: data[k] for k in names}
         except (OSError, ValueError, KeyError, EOFError, json.JSONDecodeError) as err:
             raise ReplayError(f"replay file {path} is corrupt or truncated ({type(err).__name__}: {err})") from None
         except Exception as err:  # zipfile.BadZipFile and friends
             raise ReplayError(f"replay file {path} is corrupt or truncated ({type(err).__name__}: {err})") from None
         if meta.get("format") != FORMAT:
             raise ReplayError(f"{path} is not an rlengine replay file")
-        buf = cls(capacity or meta["capacity"], meta["plane_shape"], meta["num_actions"], arrays["planes"].dtype)
-        buf.add(arrays["planes"], arrays["policy"], arrays["value"], arrays["result"])
+        want_aux = bool(meta.get("aux")) if aux is None else aux
+        buf = cls(capacity or meta["capacity"], meta["plane_shape"], meta["num_actions"], arrays["planes"].dtype,
+                  aux=want_aux)
+        buf.add(*arrays.values())
         buf.total_added = int(meta["total_added"])
         return buf, meta

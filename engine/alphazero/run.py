@@ -126,7 +126,8 @@ class SelfPlayRun:
         self.learner = Learner(self.net, cfg.train, self.device)
         self.worker = SelfPlayWorker(self.game, cfg, net=build_net(self.game, cfg), device=self.device)
         self.games = LocalGames(self.worker)  # what plays each iteration's games (``use_ray``: Ray actors)
-        self.replay = ReplayBuffer(cfg.replay.window, self.game.plane_shape, self.game.num_actions)
+        self.replay = ReplayBuffer(cfg.replay.window, self.game.plane_shape, self.game.num_actions,
+                                   aux=cfg.aux_targets)
         self.iteration = 0
         self.counters = {"games": 0, "positions": 0, "train_steps": 0, "seconds": 0.0, "selfplay_seconds": 0.0}
         self.elo_games: list[tuple[str, str, float]] = []
@@ -181,7 +182,7 @@ class SelfPlayRun:
         run.previous_iteration = int(extra["previous_iteration"])
         run.best_iteration = int(extra["best_iteration"])
         replay_path = folder / f"replay-{run.iteration:04d}.npz"
-        run.replay, _ = ReplayBuffer.load(replay_path, cfg.replay.window)
+        run.replay, _ = ReplayBuffer.load(replay_path, cfg.replay.window, aux=cfg.aux_targets)
         run._load_pending(folder / f"selfplay-{run.iteration:04d}.npz")
         return run
 
@@ -293,6 +294,8 @@ class SelfPlayRun:
             "false_resign_rate": (sp["false_resigns"] / sp["playthrough_games"]) if sp["playthrough_games"] else "",
             "lr": lr, "loss": tr["loss"] if steps else "", "policy_loss": tr["policy_loss"] if steps else "",
             "value_loss": tr["value_loss"] if steps else "",
+            "ownership_loss": tr.get("ownership_loss", "") if steps else "",
+            "score_loss": tr.get("score_loss", "") if steps else "",
             "train_samples_per_second": tr["samples_per_second"],
             "selfplay_seconds": sp["seconds"], "train_seconds": tr["seconds"],
             "eval_seconds": ev.get("seconds", ""), "iteration_seconds": seconds,
@@ -419,7 +422,8 @@ class SelfPlayRun:
             groups = {"selfplay": ("games_per_second", "positions_per_second", "evaluations_per_second",
                                    "network_share", "mean_game_length", "first_player_win_rate", "draw_rate",
                                    "resign_rate", "false_resign_rate"),
-                      "losses": ("loss", "policy_loss", "value_loss"), "train": ("lr", "train_samples_per_second"),
+                      "losses": ("loss", "policy_loss", "value_loss", "ownership_loss", "score_loss"),
+                      "train": ("lr", "train_samples_per_second"),
                       "eval": ("elo", "elo_ci95", "score_previous", "score_random", "score_mcts", "score_best",
                                "elo_mcts")}
             for group, keys in groups.items():

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import ConfigError
 from ..mcts import BatchedMCTS, TimedEvaluator
 from ..mcts.search import _entry
 from . import _moves
@@ -56,6 +57,10 @@ class SelfPlayBatch:
     result: np.ndarray   # int8[N]              undiscounted result for the mover: +1 / 0 / -1 (WDL targets)
     games: list[GameSummary] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    # KataGo's auxiliary targets (``train.ownership_weight`` / ``score_weight`` > 0), else None:
+    ownership: np.ndarray | None = None   # int8[N, H, W]  final owner of each point, mover's view (+1 the mover)
+    score: np.ndarray | None = None       # float32[N]     final score margin, mover's view (komi included)
+    has_target: np.ndarray | None = None  # bool[N]        the game ended by the rules (a resigned one has none)
 
     def __len__(self) -> int:
         return int(self.value.shape[0])
@@ -70,9 +75,12 @@ class SelfPlayBatch:
             for k, v in b.stats.items():
                 if isinstance(v, (int, float)):
                     stats[k] = stats.get(k, 0) + v
+        aux = {}
+        if all(b.ownership is not None for b in batches):
+            aux = {k: np.concatenate([getattr(b, k) for b in batches]) for k in ("ownership", "score", "has_target")}
         return SelfPlayBatch(np.concatenate([b.planes for b in batches]), np.concatenate([b.policy for b in batches]),
                              np.concatenate([b.value for b in batches]), np.concatenate([b.result for b in batches]),
-                             [g for b in batches for g in b.games], stats)
+                             [g for b in batches for g in b.games], stats, **aux)
 
 
 class _Game:
@@ -139,6 +147,10 @@ class SelfPlayWorker:
         else:
             self.net = net
         self.evaluator = evaluator
+        self.aux = config.aux_targets
+        if self.aux and not game.has_ownership:
+            raise ConfigError(f"train.ownership_weight / score_weight: {game.name} has no ownership or score targets "
+                              f"(Go has); set them to 0")
         self.search = BatchedMCTS(game, self.batch_size, config.mcts, seed=0)
         self._initial = game.initial_state()
         self._planes = np.zeros(game.plane_shape, np.float32)
@@ -253,13 +265,16 @@ class SelfPlayWorker:
             s.pos_action[slot, k, :len(acts)] = acts
             s.pos_policy[slot, k, :len(acts)] = policy[acts]
 
-    def _export(self, slot: int) -> tuple[np.ndarray, np.ndarray]:
-        """The recorded positions of the game in ``slot``: planes [n, C, H, W] and dense search policies [n, A]."""
+    def _export(self, slot: int, final: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The recorded positions of the game in ``slot``: planes [n, C, H, W] and dense search policies [n, A];
+        the position after the last move is written to ``final`` if given."""
         s, game = self._slots, self.game
         n = int(s.npos[slot])
         planes = np.zeros((n, *game.plane_shape), np.float32)
         policy = np.zeros((n, game.num_actions), np.float32)
-        args = (game.rules, game.params, self._initial.copy(), s.actions[slot], int(s.moves[slot]), s.pos_ply[slot],
+        state = self._initial.copy() if final is None else final
+        state[:] = self._initial
+        args = (game.rules, game.params, state, s.actions[slot], int(s.moves[slot]), s.pos_ply[slot],
                 s.pos_mover[slot], n, s.pos_edges[slot], s.pos_action[slot], s.pos_policy[slot], planes, policy)
         if self._export_entry is None:  # (looked up once: Numba's dispatch on these types costs ~0.5 ms a game)
             self._export_entry = _entry(_moves.export_positions, *args)
@@ -308,7 +323,7 @@ class SelfPlayWorker:
         self.pending = []
         started = 0
 
-        out_planes, out_policy, out_value, out_result = [], [], [], []
+        out_planes, out_policy, out_value, out_result, out_aux = [], [], [], [], []
         games: list[GameSummary] = []
         positions = resigned = false_resigns = playthrough_games = 0
         reasons = {_moves.ENDED: "end", _moves.RESIGNED: "resign", _moves.MAX_MOVES: "max_moves"}
@@ -337,13 +352,16 @@ class SelfPlayWorker:
         def finish(slot: int, result: int, reason: str) -> None:
             nonlocal positions, resigned, false_resigns, playthrough_games
             s = self._slots
-            planes, policy = self._export(slot)
+            final = self._initial.copy()
+            planes, policy = self._export(slot, final)
             n, k = int(s.moves[slot]), len(planes)
             z = np.where(s.pos_mover[slot, :k] == 0, result, -result)
             out_planes.append(planes)
             out_policy.append(policy)
             out_value.append(z * sp.value_discount ** (n - s.pos_ply[slot, :k] - 1.0))
             out_result.append(z)
+            if self.aux:
+                out_aux.append(self._aux_targets(final, s.pos_mover[slot, :k], reason == "end"))
             positions += k
             if reason == "resign":
                 resigned += 1
@@ -416,4 +434,22 @@ class SelfPlayWorker:
                  "game_length": sum(len(g.actions) for g in games)}
         value = np.concatenate(out_value).astype(np.float32) if n else np.zeros(0, np.float32)
         result = np.concatenate(out_result).astype(np.int8) if n else np.zeros(0, np.int8)
-        return SelfPlayBatch(planes, policy, value, result, games, stats)
+        aux = {}
+        if self.aux:
+            h, w = game.plane_shape[1:]
+            aux = {"ownership": np.concatenate([a[0] for a in out_aux]) if n else np.zeros((0, h, w), np.int8),
+                   "score": np.concatenate([a[1] for a in out_aux]) if n else np.zeros(0, np.float32),
+                   "has_target": np.concatenate([a[2] for a in out_aux]) if n else np.zeros(0, np.bool_)}
+        return SelfPlayBatch(planes, policy, value, result, games, stats, **aux)
+
+    def _aux_targets(self, final: np.ndarray, movers: np.ndarray, by_rules: bool):
+        """KataGo's targets of a game's positions from its final position: ownership ``int8[k, H, W]`` and score
+        margin ``float32[k]`` from each mover's view, and whether they exist (not for a resigned game)."""
+        k = len(movers)
+        sign = np.where(movers == 0, 1, -1).astype(np.int8)
+        if not by_rules:
+            return (np.zeros((k, *self.game.plane_shape[1:]), np.int8), np.zeros(k, np.float32),
+                    np.zeros(k, np.bool_))
+        own = self.game.ownership(final).astype(np.int8)
+        margin = float(self.game.score_margin(final))
+        return own[None] * sign[:, None, None], (margin * sign).astype(np.float32), np.ones(k, np.bool_)

@@ -183,13 +183,19 @@ class GoView(BoardView):
         prisoners = self.game.captures(state)[player]
         return f"captures {prisoners}" + (f"   komi {self.game.komi:g}" if player == 1 else "")
 
-    def draw(self, state, last=None, before=None, flip=False):
+    def draw(self, state, last=None, before=None, flip=False, ownership=None):
+        """With ``ownership`` (``[N, N]`` in [-1, 1], Black's view: an estimate of the final owners) each point
+        shows its likely owner: ``x`` / ``o`` on empty points and on stones taken off as dead, where the estimate
+        is at least 0.5 either way."""
         from games.go import coords
         from games.go.game import star_points
 
         g = self.game
         n = g.size
         board = g.board(state)
+        if ownership is not None:
+            owner = np.where(ownership >= 0.5, 1, np.where(ownership <= -0.5, 2, 0))
+            board = np.where((board == 0) | ((owner != 0) & (owner != board)), 3 + owner, board)
         stars = star_points(n)
         letters = Text("   " + " ".join(coords.GTP_COLUMNS[:n]), COORD)
         out = Text()
@@ -201,6 +207,8 @@ class GoView(BoardView):
                 v = int(board[r, c])
                 if v == 0:
                     cells.append(("+" if r * n + c in stars else "·", "#5a4320"))
+                elif v >= 3:  # an estimated owner: 3 nobody, 4 Black, 5 White
+                    cells.append(("·" if v == 3 else "xo"[v - 4], "#5a4320" if v == 3 else self.mark_style(v - 4)))
                 else:
                     cells.append((STONES[v - 1], self.mark_style(v - 1)))
             mark = None
@@ -267,9 +275,8 @@ class ChessView(BoardView):
         diff = material - sum(VALUES[x] for x in theirs)
         text = f"material {material}" + (f" (+{diff})" if diff > 0 else "")
         if start is not None:  # the opponent's pieces that were there at the start and are gone
-            before = pieces(start, 1 - player)
-            taken = "".join(PIECES[p.upper() if player == 1 else p] * max(0, before.count(p) - theirs.count(p))
-                            for p in "qrbnp")
+            taken = "".join(PIECES[p.upper() if player == 1 else p] * n
+                            for p, n in _captured(pieces(start, 1 - player), theirs).items())
             if taken:
                 text += f"   captured {taken}"
         return text
@@ -342,6 +349,21 @@ def view_for(game) -> BoardView:
         if cls.__name__ in _VIEWS:
             return _VIEWS[cls.__name__](game)
     return TextView(game)
+
+
+def _captured(before: list[str], now: list[str]) -> dict[str, int]:
+    """Pieces taken from one side (lower-case letters ``qrbnp``), from its pieces at the start and now. A
+    promotion is no capture: a piece beyond the start's count was a pawn, so it makes up for a missing pawn
+    (a promoted piece taken later shows as a pawn: the total is exact, the kind is the pawn it was)."""
+    out = {}
+    promoted = sum(max(0, now.count(p) - before.count(p)) for p in "qrbn")
+    for p in "qrbnp":
+        missing = max(0, before.count(p) - now.count(p))
+        if p == "p":
+            missing = max(0, missing - promoted)
+        if missing:
+            out[p] = missing
+    return out
 
 
 class TextView(BoardView):

@@ -15,6 +15,7 @@ after a load; bad text is an ``IllegalMove`` (a ``ValueError``) naming the move 
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,6 +108,8 @@ def read_chess(game, text: str) -> Record:
     elif tokens[0] == "fen" or "/" in tokens[0]:
         fields = tokens[1:] if tokens[0] == "fen" else tokens
         cut = fields.index("moves") if "moves" in fields else len(fields)
+        if cut > 6:  # not a FEN (which has 4 to 6 fields): do not quote the whole text back
+            raise IllegalMove(f"{' '.join(fields[:2])[:40]!r}... is not a FEN (it has {cut} fields; a FEN has 4 to 6)")
         start, rest = game.from_fen(" ".join(fields[:cut])), fields[cut:]
     else:
         return replay(game, game.initial_state(), tokens)
@@ -137,6 +140,8 @@ def format_game(game, start: np.ndarray, actions: list[int], names: tuple[str, s
     """The record of a game in the game's format; ``names`` are the first and second players', ``resigned``
     the player who resigned (the result then goes in the record)."""
     tags = {"first": names[0], "second": names[1]}
+    if getattr(game, "record_extension", "") == ".pgn":  # PGN's Date tag, today's (the roster default is ????.??.??)
+        tags["date"] = _dt.date.today().strftime("%Y.%m.%d")
     if resigned is not None:
         tags["result"] = -1 if resigned == 0 else 1
         tags["ended by"] = "resign"

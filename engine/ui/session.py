@@ -47,6 +47,7 @@ COMMANDS = {
     "help": ("help", "this list"),
     "undo": ("undo", "take back your last move and the agent's reply"),
     "hint": ("hint", "the agent's suggestion for your move"),
+    "territory": ("territory", "the estimated final owner of each point and the score (Go)"),
     "pass": ("pass", "pass (Go)"),
     "resign": ("resign", "give up this game"),
     "new": ("new", "start a new game (same sides)"),
@@ -65,6 +66,16 @@ MOVE_HELP = {
     "Go": "a point: column letter (no I) and row from the bottom (D4), an SGF point (dd), or pass",
     "Chess": "SAN (e4, Nf3, exd5, O-O, e8=Q) or UCI (e2e4, e7e8q)",
 }
+
+
+ERROR_CHARS = 200
+"""An error about a file's content quotes at most this much of it (a large non-game file is not echoed)."""
+
+
+def shorten(text: str, limit: int = ERROR_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def win_chance(value: float | None) -> str:
@@ -295,6 +306,8 @@ class Session:
     def cmd_pass(self, arg: str) -> None:
         if not hasattr(self.game, "pass_action"):
             raise IllegalMove(f"there is no pass in {self.game.name}")
+        if arg:  # "pass pass" is not two passes: the agent moves in between
+            raise IllegalMove(f"pass takes nothing after it (got {shorten(arg, 40)!r}): one pass per line")
         self.play_text("pass")
 
     def cmd_resign(self, arg: str) -> None:
@@ -334,6 +347,25 @@ class Session:
                                      lambda a: self.describe_move(state, a), side)
         self._report(decision, state, "hint: play")
 
+    def cmd_territory(self, arg: str) -> None:
+        """The network's ownership estimate when the agent has one (KataGo's head), else Bouzy's influence map."""
+        g, state = self.game, self.state
+        if not getattr(g, "has_ownership", False):
+            raise IllegalMove(f"there is no territory in {g.name}")
+        own = self.agent.ownership(state) if getattr(self.agent, "has_ownership", False) else None
+        if own is not None:
+            lead = self.agent.score_lead(state)
+            source = f"{self.agent_name}'s network"
+        else:
+            own, lead, source = g.territory(state).astype(np.float32), g.estimated_score(state), \
+                "an influence estimate (Bouzy's 5/21; the agent has no ownership network)"
+        self.screen.show(self.view.draw(state, flip=self.person == 1, ownership=own))
+        black, white = int((own >= 0.5).sum()), int((own <= -0.5).sum())
+        self.screen.say(f"territory by {source}: x Black {black} points, o White {white} points")
+        if lead is not None:
+            self.screen.say(f"estimated result: {'Black' if lead >= 0 else 'White'} ahead by {abs(lead):.1f} "
+                            f"(komi {g.komi:g} included)")
+
     def cmd_new(self, arg: str) -> None:
         self._set_history(self.game.initial_state(), [])
         self.screen.say(f"new game: you play {self.view.side_name(self.person)} {self.view.mark(self.person)}")
@@ -353,6 +385,8 @@ class Session:
         path = Path(arg).expanduser()
         if not path.suffix:
             path = path.with_suffix(self.game.record_extension)
+        if not path.parent.is_dir():
+            raise UserError(f"cannot write {path}: folder {path.parent} does not exist")
         text = format_game(self.game, self.start, self.actions, self.names(), self.resigned)
         try:
             atomic_write_text(path, text)
@@ -375,7 +409,7 @@ class Session:
         try:
             record = read_record(self.game, text)
         except IllegalMove as err:
-            raise IllegalMove(f"cannot load {source}: {err}") from None
+            raise IllegalMove(f"cannot load {source}: {shorten(str(err))}") from None
         if record.game is not self.game:
             agent = self.make_agent(record.game)
             self.agent.close()

@@ -25,6 +25,8 @@ PIECE_LETTERS = "PNBRQK"
 PIECE_NAMES = ("pawn", "knight", "bishop", "rook", "queen", "king")
 COLOUR_NAMES = ("white", "black")
 FILES = "abcdefgh"
+MAX_FEN_COUNTER = 1_000_000
+"""The largest halfmove clock or fullmove number a FEN may give (real games stay in the hundreds)."""
 
 
 class FenError(IllegalMove):
@@ -165,6 +167,9 @@ def board_from_fen(params: np.ndarray, fen: str) -> np.ndarray:
             raise ValueError
     except ValueError:
         raise FenError(f"FEN fullmove number {fullmove!r} is not a positive integer") from None
+    if half > MAX_FEN_COUNTER or full > MAX_FEN_COUNTER:
+        which, value = ("halfmove clock", halfmove) if half > MAX_FEN_COUNTER else ("fullmove number", fullmove)
+        raise FenError(f"FEN {which} {value[:24]} is out of range (at most {MAX_FEN_COUNTER:,})")
     full = max(full, 1)
     for i, v in enumerate(boards):
         s[i] = np.int64(v - (1 << 64) if v >= 1 << 63 else v)

@@ -15,6 +15,9 @@ import numpy as np
 from ..base import ONGOING, Game, IllegalMove, dihedral, dihedral_policy
 from . import coords, rules
 from . import territory as _territory
+from .features import FEATURES, KATA_PLANES, KATA_RULES
+from .ownership import dead_stones as _dead_stones
+from .ownership import ownership as _ownership
 from .rules import (
     BLACK,
     EMPTY,
@@ -86,7 +89,10 @@ class Go(Game):
     num_symmetries = 8
     record_format = "sgf"
 
-    def __init__(self, size: int = 9, komi: float = 7.5, ko_rule: str = "positional", max_moves: int | None = None):
+    has_ownership = True
+
+    def __init__(self, size: int = 9, komi: float = 7.5, ko_rule: str = "positional", max_moves: int | None = None,
+                 features: str = "basic"):
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not MIN_SIZE <= size <= MAX_SIZE:
             raise ValueError(f"go size must be an integer from {MIN_SIZE} to {MAX_SIZE}, got {size!r}")
         try:
@@ -97,6 +103,8 @@ class Go(Game):
             raise ValueError(f"go komi must be a multiple of 0.5 (like 7.5 or 6), got {komi!r}")
         if ko_rule not in KO_RULES:
             raise ValueError(f"go ko_rule must be one of {', '.join(KO_RULES)}, got {ko_rule!r}")
+        if features not in FEATURES:
+            raise ValueError(f"go features must be one of {', '.join(FEATURES)}, got {features!r}")
         size = int(size)
         if max_moves is None:
             max_moves = 2 * size * size
@@ -109,7 +117,11 @@ class Go(Game):
         self.params = rules.make_params(size, int(round(komi_f * 2)), KO_RULES[ko_rule], int(max_moves))
         self.num_actions = size * size + 1
         self.pass_action = size * size
-        self.plane_shape = (NUM_PLANES, size, size)
+        # ``kata``: KataGo's liberty, ko and komi planes after the 17 basic ones (``games.go.features``)
+        self.features = features
+        if features == "kata":
+            self.rules = KATA_RULES
+        self.plane_shape = (KATA_PLANES if features == "kata" else NUM_PLANES, size, size)
         self.max_game_length = int(max_moves)
         # AlphaGo Zero used 0.03 on 19x19; scaled inversely with the number of points (about 10 / legal moves)
         self.dirichlet_alpha = 0.03 * 361 / (size * size)
@@ -118,13 +130,14 @@ class Go(Game):
 
     def describe(self) -> dict:
         return {**super().describe(), "size": self.size, "komi": self.komi, "ko_rule": self.ko_rule,
+                "features": self.features,
                 "rules": "Tromp-Taylor area scoring, suicide illegal, " + f"{self.ko_rule} " +
                          ("superko" if self.ko_rule != "simple" else "ko")}
 
     def with_komi(self, komi: float) -> Go:
         """The same board and rules with another komi: states stay valid (komi only enters the score), and
         a game that is already over keeps the result it ended with."""
-        return Go(self.size, komi, self.ko_rule, self.max_game_length)
+        return Go(self.size, komi, self.ko_rule, self.max_game_length, self.features)
 
     def playout_evaluator(self, playouts: int = 1, seed: int | None = 0):
         """Pure Monte-Carlo evaluator with Go's playout policy (``games.go.playout``; used by ``mcts:N``)."""
@@ -202,6 +215,24 @@ class Go(Game):
         if r == 0:
             return "draw (0)"
         return f"{self.player_names[0 if r > 0 else 1]} wins ({self.result_string(state)})"
+
+    def ownership(self, state) -> np.ndarray:
+        """Tromp-Taylor ownership ``float32[N, N]`` of each point (+1 Black, -1 White, 0 neutral: dame and seki
+        liberties), every stone counted alive: KataGo's ownership target when ``state`` is a finished game."""
+        out = np.empty(self.size * self.size, np.float32)
+        _ownership(self.params, state, out)
+        return out.reshape(self.size, self.size)
+
+    def score_margin(self, state) -> float:
+        """Black's final lead in points (komi included): the score stored when the game ended, else the
+        Tromp-Taylor score as the board stands (KataGo's score target)."""
+        final = self.final_score2(state)
+        return self.score(state) if final is None else final / 2
+
+    def dead_stones(self, state, ownership: np.ndarray, threshold: float = 0.0) -> list[int]:
+        """The points of the stones that ``ownership`` (``[N, N]``, Black's view: a network's estimate) gives to the
+        other colour, as actions (GTP ``final_status_list dead``)."""
+        return [int(p) for p in np.flatnonzero(_dead_stones(self.board(state), ownership, threshold))]
 
     def territory(self, state) -> np.ndarray:
         """Ownership estimate ``int8[N, N]`` for display (+1 Black, -1 White, 0 neutral): Bouzy 5/21."""
