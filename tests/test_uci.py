@@ -85,20 +85,25 @@ def test_clock_time_management(engine):
 
 
 def test_isready_and_stop_while_thinking(engine):
+    def nodes(line):
+        words = line.split()
+        return int(words[words.index("nodes") + 1])
+
     engine.send("position startpos")
     engine.send("go infinite")
-    time.sleep(1.5)
-    t0 = time.monotonic()
+    # the search's own periodic info says it is under way (no sleep decides it)
+    lines = engine.read_until("info depth", 120)
     engine.send("isready")
-    lines = engine.read_until("readyok", 10)
-    assert time.monotonic() - t0 < 1.0 and bestmoves(lines) == []  # answered while searching
-    assert any(x.startswith("info depth") for x in lines)  # periodic info while thinking
+    lines += engine.read_until("readyok", 120)
+    assert bestmoves(lines) == []  # answered while searching: no bestmove before readyok
+    # an infinite search is not bound by Simulations (30): wait for an info line beyond it, then stop
+    while nodes([x for x in lines if x.startswith("info depth")][-1]) <= 30:
+        lines += engine.read_until("info depth", 120)
     engine.send("stop")
-    lines = engine.read_until("bestmove", 10)
+    lines = engine.read_until("bestmove", 120)
     assert len(bestmoves(lines)) == 1
-    last = [x for x in lines if x.startswith("info depth")][-1].split()
-    nodes = int(last[last.index("nodes") + 1])
-    assert nodes > 30  # an infinite search is not bound by Simulations
+    last = [x for x in lines if x.startswith("info depth")][-1]
+    assert nodes(last) > 30
     assert bestmoves(engine.drain(0.5)) == []
     engine.send("stop")  # a stop with no search running is ignored
     assert bestmoves(engine.drain(0.5)) == []
