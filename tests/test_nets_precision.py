@@ -175,3 +175,29 @@ def test_dqn_precision_is_validated_in_the_config():
     assert load_config(DQNConfig, None, ["run.precision=bf16"]).run.precision == "bf16"
     with pytest.raises(ConfigError, match="run.precision must be one of 'auto', 'fp32', 'bf16', got 'int8'"):
         load_config(DQNConfig, None, ["run.precision=int8"])
+
+
+@pytest.mark.parametrize("extra", [[], ["net.distributional=true", "net.v_min=-5", "net.v_max=15"]])
+def test_dqn_bf16_update_learns_and_keeps_fp32_weights_and_optimizer_state(extra):
+    from agents.dqn.agent import DQNAgent
+    from agents.dqn.config import DQNConfig
+    from agents.dqn.replay import ReplayBuffer
+    from engine.config import load_config
+
+    cfg = load_config(DQNConfig, None, ["net.mlp_widths=[32, 32]", "train.batch_size=16", "train.optimizer=adam",
+                                        "train.lr=0.01", "run.precision=bf16", *extra])
+    torch.manual_seed(0)
+    agent = DQNAgent(cfg, (4,), 2, "cpu")
+    assert agent.precision == "bf16"
+    replay = ReplayBuffer(64, (4,), frame_dtype=np.float32, stack=1, n_step=1, gamma=0.9, seed=0)
+    rng = np.random.default_rng(0)
+    for t in range(40):
+        replay.add(rng.normal(size=(1, 4)), [t % 2], [1.0], [t % 10 == 9], [t % 10 == 0], [False])
+    batch = replay.sample(16)
+    first, _ = agent.learn(batch)
+    for _ in range(150):
+        stats, priorities = agent.learn(batch)
+    assert stats["loss"] < first["loss"] and priorities.dtype == np.float32
+    assert all(p.dtype == torch.float32 for p in agent.online.parameters())
+    states = [t for s in agent.optimizer.state.values() for t in s.values() if torch.is_tensor(t) and t.dim() > 0]
+    assert states and all(t.dtype == torch.float32 for t in states)
