@@ -112,3 +112,14 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
         return fuse(model, inplace=False).eval()
     except (TraceError, TypeError, RuntimeError, NotImplementedError, AttributeError):
         return model
+
+
+PRECISION_HELP = ("network arithmetic: auto (bf16 where the CPU has AVX512-BF16 or AMX, or on a GPU; else fp32), "
+                  "fp32 or bf16")
+
+
+def add_precision_argument(parser, default: str | None = "auto") -> None:
+    """``--precision auto|fp32|bf16`` on an ``argparse`` parser (check the value with ``check_precision``); a
+    command whose configuration holds the setting passes ``default=None`` (absent: the configuration's)."""
+    help = PRECISION_HELP if default else PRECISION_HELP + " (default: the configuration's run.precision)"
+    parser.add_argument("--precision", default=default, metavar="auto|fp32|bf16", help=help)

@@ -201,3 +201,18 @@ def test_dqn_bf16_update_learns_and_keeps_fp32_weights_and_optimizer_state(extra
     assert all(p.dtype == torch.float32 for p in agent.online.parameters())
     states = [t for s in agent.optimizer.state.values() for t in s.values() if torch.is_tensor(t) and t.dim() > 0]
     assert states and all(t.dtype == torch.float32 for t in states)
+
+
+@pytest.mark.parametrize("command", [["selfplay"], ["dqn"], ["c4eval", "--agent", "random"],
+                                     ["arena", "tictactoe", "random", "minimax"], ["analyze", "tictactoe", ""],
+                                     ["match", "tictactoe", "random", "random"]])
+def test_commands_reject_a_bad_precision_in_one_line(command):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", f"engine.{command[0]}", *command[1:], "--precision", "fp16"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == "error: --precision must be one of auto, fp32, bf16, got 'fp16'"
