@@ -124,7 +124,7 @@ def _evaluators(model, device, max_batch: int, args) -> dict[str, nets.PolicyVal
     return evaluators
 
 
-def _training(arch: dict, device, args, sync, cpu_rates: dict) -> dict:
+def _training(arch: dict, device, args, sync) -> dict:
     """Samples/s of the AlphaZero learner in fp32 and bf16 (alternated)."""
     from ..alphazero.config import TrainSection
     from ..alphazero.learner import Learner
@@ -140,10 +140,12 @@ def _training(arch: dict, device, args, sync, cpu_rates: dict) -> dict:
         torch.manual_seed(args.seed)
         net = nets.PolicyValueNet(**arch).to(memory_format=torch.channels_last)
         learners[precision] = Learner(net, TrainSection(batch_size=b, lr=0.01), device, precision=precision)
+    cpu_rates: dict[str, dict] = {}
     rates = _rates({k: (lambda learner=learner: learner.train_batch(planes, policy, value, result))
                     for k, learner in learners.items()}, b, args.seconds, args.repeat, sync, cpu_rates)
     return {"samples_per_second": {k: round(v, 1) for k, v in rates.items()},
-            "bf16_over_fp32": round(rates["bf16"] / rates["fp32"], 3), "batch": b}
+            "bf16_over_fp32": round(rates["bf16"] / rates["fp32"], 3), "batch": b,
+            "per_cpu_second": {k: v[b] for k, v in cpu_rates.items()}}
 
 
 def bench_network(name: str, arch: dict, device, peak: dict, args, sync) -> tuple[dict, list[str]]:
@@ -179,7 +181,7 @@ def bench_network(name: str, arch: dict, device, peak: dict, args, sync) -> tupl
                      f"({out['gflops']['bf16'][batch]:.1f} GFLOP/s, {out['peak_share']['bf16'][batch]:.0%})   "
                      f"bf16/fp32 {ratio:.2f}x{extra}")
     if args.train_batch > 0:
-        out["training"] = _training(arch, device, args, sync, cpu_rates)
+        out["training"] = _training(arch, device, args, sync)
         t = out["training"]
         lines.append(f"  training (batch {t['batch']}): fp32 {t['samples_per_second']['fp32']:,.0f} samples/s, "
                      f"bf16 {t['samples_per_second']['bf16']:,.0f}: {t['bf16_over_fp32']:.2f}x")
@@ -235,8 +237,8 @@ def main(argv=None):
                     "networks": {}}
     lines = [f"{device}, {args.threads} thread(s), native bf16: {result['native_bf16']} "
              f"({', '.join(result['cpu_bf16_flags']) or 'no avx512_bf16 / amx_bf16'}); positions/s through the "
-             f"evaluator, best of {args.repeat}; GEMM {args.gemm}: fp32 {peak['fp32']:.1f} GFLOP/s, "
-             f"bf16 {peak['bf16']:.1f}"]
+             f"evaluator, best of {args.repeat}; GEMM {args.gemm}: fp32 {peak['fp32']:.3g} GFLOP/s, "
+             f"bf16 {peak['bf16']:.3g}"]
     for name, arch in networks.items():
         out, net_lines = bench_network(name, arch, device, peak, args, sync)
         result["networks"][name] = out
