@@ -15,7 +15,8 @@ masked numpy logits out: what self-play pays; BatchNorm folded, channels-last) i
 * ``compiled`` (``--compile``): the fp32 evaluator through ``torch.compile`` (minutes to compile on the CPU);
 * ``gflops``: GFLOP/s of each variant (the network's FLOPs per position counted by ``torch.utils.flop_counter``)
   and ``peak_share``: that over the core's peak, measured in the same run as the best GEMM rate (``--gemm``
-  square fp32 and bf16 matrix products, one thread);
+  square fp32 and bf16 matrix products, one thread); ``peak_share_per_cpu_second`` the same per second of CPU
+  time (on a shared machine the wall-clock peak and the network are measured under different loads);
 * ``training``: samples/s of ``engine.alphazero.Learner`` steps (SGD, policy cross-entropy + value MSE, batch
   ``--train-batch``) with ``precision`` fp32 and bf16 (autocast, fp32 weights), and their ratio.
 
@@ -90,15 +91,18 @@ def _sig(x: float) -> float:
     return float(f"{x:.3g}")
 
 
-def gemm_peak(size: int, device: torch.device, seconds: float, repeat: int, sync) -> dict[str, float]:
-    """GFLOP/s of ``size x size`` matrix products in fp32 and bf16, alternated (the core's practical peak)."""
+def gemm_peak(size: int, device: torch.device, seconds: float, repeat: int, sync) -> tuple[dict, dict]:
+    """GFLOP/s of ``size x size`` matrix products in fp32 and bf16, alternated (the core's practical peak): per
+    second of wall-clock time and per second of this process's CPU time."""
     a32 = torch.randn(size, size, device=device)
     b32 = torch.randn(size, size, device=device)
     a16, b16 = a32.bfloat16(), b32.bfloat16()
     out32, out16 = torch.empty_like(a32), torch.empty_like(a16)
     fns = {"fp32": lambda: torch.mm(a32, b32, out=out32), "bf16": lambda: torch.mm(a16, b16, out=out16)}
-    rates = _rates(fns, 1, seconds, repeat, sync, {})
-    return {k: v * 2 * size ** 3 / 1e9 for k, v in rates.items()}
+    cpu: dict[str, dict] = {}
+    rates = _rates(fns, 1, seconds, repeat, sync, cpu)
+    flop = 2 * size ** 3 / 1e9
+    return {k: v * flop for k, v in rates.items()}, {k: v[1] * flop for k, v in cpu.items()}
 
 
 def flops_per_position(model: torch.nn.Module, plane_shape, device) -> float:
@@ -186,6 +190,9 @@ def bench_network(name: str, arch: dict, device, peak: dict, args, sync) -> tupl
         lines.append(f"  training (batch {t['batch']}): fp32 {t['samples_per_second']['fp32']:,.0f} samples/s, "
                      f"bf16 {t['samples_per_second']['bf16']:,.0f}: {t['bf16_over_fp32']:.2f}x")
     out["per_cpu_second"] = cpu_rates
+    out["peak_share_per_cpu_second"] = {
+        k: {b: _sig(r * flops / 1e9 / peak["cpu_bf16" if k == "bf16" else "cpu_fp32"]) for b, r in v.items()}
+        for k, v in cpu_rates.items()}
     return out, lines
 
 
@@ -229,11 +236,13 @@ def main(argv=None):
         raise UserError(f"--batches must be positive integers, got {args.batches!r}")
     networks = _networks(args)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    peak = gemm_peak(args.gemm, device, args.seconds, args.repeat, sync)
+    peak, peak_cpu = gemm_peak(args.gemm, device, args.seconds, args.repeat, sync)
+    peak |= {f"cpu_{k}": v for k, v in peak_cpu.items()}
     result: dict = {"device": str(device), "threads": args.threads, "batch_sizes": args.batch_sizes,
                     "native_bf16": native_bf16(device), "cpu_bf16_flags": list(cpu_bf16_flags()),
                     "auto_precision": nets.resolve_precision("auto", device), "gemm": args.gemm,
-                    "peak_gflops": {k: _sig(v) for k, v in peak.items()},
+                    "peak_gflops": {k: _sig(peak[k]) for k in ("fp32", "bf16")},
+                    "peak_gflops_per_cpu_second": {k: _sig(v) for k, v in peak_cpu.items()},
                     "networks": {}}
     lines = [f"{device}, {args.threads} thread(s), native bf16: {result['native_bf16']} "
              f"({', '.join(result['cpu_bf16_flags']) or 'no avx512_bf16 / amx_bf16'}); positions/s through the "
