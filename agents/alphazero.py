@@ -79,16 +79,17 @@ class AlphaZeroAgent(MCTSAgent):
 
     Keyword options: ``simulations`` (800), ``gumbel`` (False: PUCT), ``c_init``, ``decisive`` (decisive and
     anti-decisive moves; default ``game.decisive_moves``: on for Connect Four and tic-tac-toe), ``device``,
-    ``resign_threshold`` (resign when the root value and the best move's Q are below it; None: never), ``top``
-    (moves reported), ``time_limit`` (seconds per move), ``max_batch`` (positions per ``choose_batch`` search)."""
+    ``precision`` (``auto``, ``fp32`` or ``bf16``: ``nets.precision``), ``resign_threshold`` (resign when the root
+    value and the best move's Q are below it; None: never), ``top`` (moves reported), ``time_limit`` (seconds per
+    move), ``max_batch`` (positions per ``choose_batch`` search)."""
 
     def __init__(self, game, net, config: MCTSConfig, seed: int | None = 0, name: str = "alphazero",
                  device: str = "cpu", resign_threshold: float | None = None, top: int = 5,
-                 time_limit: float | None = None, max_batch: int = 256):
+                 time_limit: float | None = None, max_batch: int = 256, precision: str = "auto"):
         from nets import PolicyValueEvaluator
 
-        super().__init__(game, PolicyValueEvaluator(net, device=device), config, seed=seed, name=name, top=top,
-                         time_limit=time_limit)
+        super().__init__(game, PolicyValueEvaluator(net, device=device, precision=precision), config, seed=seed,
+                         name=name, top=top, time_limit=time_limit)
         self.resign_threshold = resign_threshold
         self.max_batch = max_batch
         self._batch_search: BatchedMCTS | None = None
@@ -169,10 +170,10 @@ def play_config(game, simulations: int = 800, gumbel: bool = False, c_init: floa
 
 
 def make_alphazero(game, arg, seed=0, simulations=None, gumbel=None, device="cpu", resign_threshold=None,
-                   c_init=None, top=5, time_limit=None, decisive=None, **_):
+                   c_init=None, top=5, time_limit=None, decisive=None, precision="auto", **_):
     """``alphazero[:CHECKPOINT]``: the shipped checkpoint of the game by default."""
     net, ckpt = load_network(game, arg)
     config = play_config(game, int(simulations) if simulations else 800, bool(gumbel), c_init, decisive)
     name = "alphazero" if not arg else f"alphazero:{Path(arg).stem}"
     return AlphaZeroAgent(game, net, config, seed=seed, name=name, device=device,
-                          resign_threshold=resign_threshold, top=top, time_limit=time_limit)
+                          resign_threshold=resign_threshold, top=top, time_limit=time_limit, precision=precision)

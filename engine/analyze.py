@@ -39,6 +39,8 @@ def read_positions(path: Path, game) -> list[str]:
 
 
 def main(argv=None):
+    from nets.precision import add_precision_argument, check_precision
+
     p = argparse.ArgumentParser(prog="python -m engine.analyze", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("game", help="game name (tictactoe, connect4, go9, chess, ...)")
@@ -50,9 +52,11 @@ def main(argv=None):
     p.add_argument("--top", type=int, default=5, help="top moves shown")
     p.add_argument("--batch", type=int, default=256, help="positions searched at once")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    add_precision_argument(p)
     p.add_argument("--game-option", action="append", default=[], metavar="KEY=VALUE", help="a game option")
     add_common_args(p)
     args = p.parse_args(argv)
+    check_precision(args.precision, "--precision")
     if args.simulations < 1:
         raise UserError(f"--simulations must be at least 1, got {args.simulations}")
     if args.batch < 1:
@@ -79,7 +83,7 @@ def main(argv=None):
     from agents.alphazero import make_alphazero
 
     agent = make_alphazero(game, args.checkpoint, seed=args.seed, simulations=args.simulations, gumbel=args.gumbel,
-                           device=args.device, top=args.top)
+                           device=args.device, top=args.top, precision=args.precision)
     agent.max_batch = args.batch
     t0 = time.perf_counter()
     decisions = agent.choose_batch(states)

@@ -181,6 +181,8 @@ def format_table(rows: list[dict]) -> str:
 
 
 def main(argv=None):
+    from nets.precision import add_precision_argument, check_precision
+
     p = argparse.ArgumentParser(prog="python -m engine.arena", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("game", help="game name (tictactoe, connect4, go, chess)")
@@ -200,8 +202,10 @@ def main(argv=None):
     p.add_argument("--start", action="append", default=[], metavar="POSITION",
                    help="start the games from this position (the game's notation; repeatable, each start is "
                         "played with both colours)")
+    add_precision_argument(p)
     add_common_args(p)
     args = p.parse_args(argv)
+    check_precision(args.precision, "--precision")
     if len(args.players) < 2:
         raise UserError("the arena needs at least two players")
     if args.games < 1:
@@ -215,7 +219,7 @@ def main(argv=None):
     players: dict[str, Agent] = {}
     for i, spec in enumerate(args.players):
         name = spec if spec not in players else f"{spec}#{i + 1}"
-        kwargs = {"seed": args.seed + i}
+        kwargs = {"seed": args.seed + i, "precision": args.precision}
         if args.simulations is not None:
             kwargs["simulations"] = args.simulations
         try:

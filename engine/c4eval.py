@@ -203,6 +203,8 @@ def format_report(result: dict) -> str:
 
 
 def main(argv=None):
+    from nets.precision import add_precision_argument, check_precision
+
     p = argparse.ArgumentParser(prog="python -m engine.c4eval", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--agent", required=True, help="player spec: random, c4solver, mcts:N, alphazero[:CKPT], ...")
@@ -211,8 +213,10 @@ def main(argv=None):
     p.add_argument("--simulations", type=int, default=None, help="search budget for search players that take one")
     p.add_argument("--limit", type=int, default=None, help="only the first K positions of each set")
     p.add_argument("--batch", type=int, default=256, help="positions per choose_batch call (batched agents)")
+    add_precision_argument(p)
     add_common_args(p)
     args = p.parse_args(argv)
+    check_precision(args.precision, "--precision")
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, got {args.limit}")
     seed_everything(args.seed)
@@ -220,7 +224,7 @@ def main(argv=None):
     import games
 
     game = games.make("connect4")
-    kwargs = {"seed": args.seed}
+    kwargs = {"seed": args.seed, "precision": args.precision}
     if args.simulations is not None:
         kwargs["simulations"] = args.simulations
     try:
@@ -233,6 +237,7 @@ def main(argv=None):
             test_set = load_set(spec, args.limit)
             result = evaluate(agent, test_set, game, batch=args.batch, progress=not args.json)
             result["agent"], result["simulations"] = args.agent, args.simulations
+            result["precision"] = getattr(getattr(agent, "evaluator", None), "precision", None)
             results.append(result)
             if not args.json:
                 print(format_report(result), flush=True)

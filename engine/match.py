@@ -20,7 +20,8 @@ from .alphazero.evaluation import BatchedPlayer, RandomPlayer, SearchPlayer, mct
 from .cli import UserError, add_common_args, emit, make_game, pin_threads, run_main
 
 
-def _player_from_spec(game, spec: str, games: int, simulations: int, seed: int) -> BatchedPlayer:
+def _player_from_spec(game, spec: str, games: int, simulations: int, seed: int,
+                      precision: str = "auto") -> BatchedPlayer:
     """``random``, ``mcts:N`` or ``alphazero[:CHECKPOINT]`` as a batched player."""
     kind, _, arg = spec.partition(":")
     if kind == "random":
@@ -34,12 +35,15 @@ def _player_from_spec(game, spec: str, games: int, simulations: int, seed: int) 
         from nets import PolicyValueEvaluator
 
         net, _ = load_network(game, arg or None)
-        return SearchPlayer(game, spec, PolicyValueEvaluator(net, device="cpu"), play_config(game, simulations), games)
+        return SearchPlayer(game, spec, PolicyValueEvaluator(net, device="cpu", precision=precision),
+                            play_config(game, simulations), games)
     raise ValueError(f"unknown player {spec!r}: random, mcts:N or alphazero[:CHECKPOINT]")
 
 
 def main(argv=None):
     """``python -m engine.match GAME A B --games N``: a batched match (all games at once)."""
+
+    from nets.precision import add_precision_argument, check_precision
 
     p = argparse.ArgumentParser(prog="python -m engine.match",
                                 description="A match with every game played at once (one network call per search "
@@ -51,15 +55,17 @@ def main(argv=None):
     p.add_argument("--games", type=int, default=100)
     p.add_argument("--simulations", type=int, default=800, help="AlphaZero players' simulations per move")
     p.add_argument("--opening-moves", type=int, default=2)
+    add_precision_argument(p)
     add_common_args(p)
     args = p.parse_args(argv)
+    check_precision(args.precision, "--precision")
     pin_threads(1)
     game = make_game(args.game)
     if args.games < 2:
         raise UserError("--games must be at least 2")
     try:
-        a = _player_from_spec(game, args.a, args.games, args.simulations, args.seed)
-        b = _player_from_spec(game, args.b, args.games, args.simulations, args.seed + 1)
+        a = _player_from_spec(game, args.a, args.games, args.simulations, args.seed, args.precision)
+        b = _player_from_spec(game, args.b, args.games, args.simulations, args.seed + 1, args.precision)
     except ValueError as err:
         raise UserError(str(err)) from None
     if a.name == b.name:

@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--position", help="start from this position (FEN, move list, Connect Four digits, SGF)")
     p.add_argument("--load", metavar="FILE", help="start from the game or position in FILE")
     p.add_argument("--plain", action="store_true", help="plain text: no colours, no live line")
+    from nets.precision import add_precision_argument
+
+    add_precision_argument(p)
     add_common_args(p)
     return p
 
@@ -169,7 +172,10 @@ def agent_factory(args, screen: TerminalScreen):
     if args.time is not None and not args.time > 0:
         raise UserError(f"--time must be a positive number of seconds, got {args.time}")
     explicit = args.player or (f"alphazero:{args.checkpoint}" if args.checkpoint else None)
-    kwargs = {"seed": args.seed, "simulations": simulations, "time_limit": args.time}
+    from nets.precision import check_precision
+
+    check_precision(args.precision, "--precision")
+    kwargs = {"seed": args.seed, "simulations": simulations, "time_limit": args.time, "precision": args.precision}
 
     def build(spec: str, game):
         if screen.live:

@@ -37,8 +37,13 @@ def main(argv=None):
     p.add_argument("--ray", action="store_true", help="play the self-play games on Ray actors (see ray.* keys)")
     p.add_argument("--address", default=None,
                    help="with --ray: join this Ray cluster ('auto' or host:port; default: ray.address or a local Ray)")
+    from nets.precision import add_precision_argument, check_precision
+
+    add_precision_argument(p, default=None)
     add_common_args(p)
     args = p.parse_args(argv)
+    if args.precision is not None:  # the same as the override run.precision=...
+        args.overrides.append(f"run.precision={check_precision(args.precision, '--precision')}")
     from .cli import pin_threads, stop_on_sigterm
 
     pin_threads(1)

@@ -35,6 +35,7 @@ from .init import init_layer, init_norm, init_recurrent
 from .mlp import MLP
 from .model import Net
 from .policy_value import TRUNKS, PolicyValueConfig, PolicyValueNet
+from .precision import PRECISIONS, fold_batchnorm, native_bf16, resolve_precision
 from .recurrent import GRU, LSTM, EncoderGRU, EncoderLSTM, Recurrent, RecurrentLM, detach_state
 from .registry import (
     BACKBONES,
@@ -52,15 +53,15 @@ from .resnet import ResidualBlock, ResNetTower
 from .transformer import GPT, BoardTransformer, Transformer
 
 __all__ = [
-    "BACKBONES", "HEADS", "ILLEGAL_LOGIT", "MODELS", "TRUNKS",
+    "BACKBONES", "HEADS", "ILLEGAL_LOGIT", "MODELS", "PRECISIONS", "TRUNKS",
     "Backbone", "BoardTransformer", "C51Head", "Checkpoint", "CheckpointError", "ClassifierHead", "ConvNet",
     "DuelingQHead",
     "EncoderGRU", "EncoderLSTM", "GPT", "GRU", "LMHead", "LSTM", "LeNet", "LeNetFeatures", "MLP", "NatureCNN", "Net",
     "NetConfigError", "OwnershipHead", "ScoreHead", "score_support",
     "PolicyValueConfig", "PolicyValueEvaluator", "PolicyValueHead", "PolicyValueNet", "PolicyValueOutput", "QHead",
     "Recurrent", "RecurrentLM", "ResNetTower", "ResidualBlock", "Transformer",
-    "as_shape", "autocast", "build_model", "capture_rng", "detach_state", "init_layer", "init_norm",
+    "as_shape", "autocast", "build_model", "capture_rng", "detach_state", "fold_batchnorm", "init_layer", "init_norm",
     "init_recurrent", "load_checkpoint", "load_model", "make_backbone", "make_evaluator", "make_head",
-    "num_parameters", "pick_device", "predict", "prepare", "read_checkpoint", "register_backbone",
-    "register_head", "register_model", "restore_rng", "save_checkpoint", "unwrap",
+    "native_bf16", "num_parameters", "pick_device", "predict", "prepare", "read_checkpoint", "register_backbone",
+    "register_head", "register_model", "resolve_precision", "restore_rng", "save_checkpoint", "unwrap",
 ]

@@ -10,11 +10,14 @@
 
 It runs under ``torch.inference_mode`` in eval mode (BatchNorm uses its running statistics), avoids copies
 (``torch.from_numpy`` views the search's arrays on the CPU; on a GPU the planes go through a preallocated
-pinned buffer and an asynchronous copy), splits ``L > max_batch`` into chunks, and uses bf16 autocast on a GPU.
+pinned buffer and an asynchronous copy), splits ``L > max_batch`` into chunks, and runs an inference copy of
+the network: BatchNorm folded into the convolutions, channels-last, and bf16 weights where the precision setting
+resolves to bf16 (``nets.precision``: ``auto`` takes it on GPUs and on CPUs with native bf16).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +25,7 @@ import torch
 from torch import nn
 
 from .device import autocast, pick_device, prepare, to_input, unwrap
+from .precision import fold_batchnorm, inference_dtype, resolve_precision
 
 ILLEGAL_LOGIT = -1.0e9
 """Logit given to illegal actions: ``exp(ILLEGAL_LOGIT - max)`` is exactly 0 in float32, and it stays finite."""
@@ -87,46 +91,62 @@ class PolicyValueEvaluator:
     """The MCTS evaluator: ``evaluator(planes[L, C, H, W], legal[L, A]) -> (logits[L, A], value[L])``.
 
     Args:
-        model: a network with ``forward(x) -> (logits, value)`` (``PolicyValueNet``); put in eval mode.
-        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda[:i]``; the model is moved there.
+        model: a network with ``forward(x) -> (logits, value)`` (``PolicyValueNet``). The evaluator runs its own
+            inference copy of it (folded, converted); give it new weights with ``load_state_dict``, not by
+            changing ``model`` in place.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda[:i]``.
         max_batch: largest batch run at once (longer inputs are split; GPU buffers are this big).
         mask_illegal: set illegal logits to ``ILLEGAL_LOGIT`` (the default) or leave them as the net made them.
-        use_autocast: bf16 autocast on a GPU (ignored on the CPU).
+        precision: ``auto`` (bf16 where the device computes it natively, else fp32), ``fp32`` or ``bf16``
+            (``nets.precision``); in bf16 the weights are cast once and the planes at each call, outputs are fp32.
+        fold_bn: fold each BatchNorm that follows a convolution into it (same outputs up to rounding, faster).
+        use_autocast: False forces fp32 (older spelling of ``precision="fp32"``).
         channels_last: run convolutions in the channels-last (NHWC) memory format; ``None`` (default) turns it
             on for convolutional networks, where oneDNN on the CPU and tensor cores on a GPU are faster with it
-            (about 1.5x for the 6x64 ResNet on one CPU core; see ``python -m engine.bench nn``). The model's
-            weights are converted in place.
-        compile: ``torch.compile`` the model (see ``nets.device.prepare``).
+            (about 1.5x for the 6x64 ResNet on one CPU core; see ``python -m engine.bench nn``).
+        compile: ``torch.compile`` the inference copy (see ``nets.device.prepare``).
 
     Returned arrays are new for each call on the CPU (views of the network's output tensors, no copy) and
     copies of the pinned output buffers on a GPU: the caller may keep them.
     """
 
     def __init__(self, model: nn.Module, *, device: str | torch.device | None = "auto", max_batch: int = 1024,
-                 mask_illegal: bool = True, use_autocast: bool = True, channels_last: bool | None = None,
-                 compile: bool = False):
+                 mask_illegal: bool = True, precision: str = "auto", fold_bn: bool = True,
+                 use_autocast: bool = True, channels_last: bool | None = None, compile: bool = False):
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
         self.device = pick_device(device)
         self.max_batch = int(max_batch)
         self.mask_illegal = mask_illegal
-        self.use_autocast = use_autocast
+        self.precision = resolve_precision(precision if use_autocast else "fp32", self.device)
+        self.dtype = inference_dtype(self.precision)
+        self.fold_bn = bool(fold_bn)
+        self.compile = bool(compile)
         base = unwrap(model)
         if channels_last is None:
             channels_last = any(isinstance(m, nn.Conv2d) for m in base.modules())
         self.channels_last = bool(channels_last)
         self.plane_shape = tuple(getattr(base, "plane_shape", ())) or None
         self.num_actions = getattr(base, "num_actions", None)
-        self.model = prepare(model, self.device, channels_last=channels_last, compile=compile).eval()
+        self.source = base.to(self.device).eval()  # the caller's network: new weights go here, then are re-folded
+        self.model = self._inference_copy(self.compile)
         self._pinned: dict[str, torch.Tensor] = {}
         self.calls = 0
         self.positions = 0
 
+    def _inference_copy(self, compile: bool = False) -> nn.Module:
+        model = fold_batchnorm(self.source) if self.fold_bn else self.source
+        if model is self.source and self.dtype != torch.float32:
+            model = copy.deepcopy(model)  # the caller's network keeps its fp32 weights
+        model = prepare(model, self.device, channels_last=self.channels_last).to(self.dtype).eval()
+        return torch.compile(model) if compile else model
+
     # -------------------------------------------------------------------------------------------------
     def load_state_dict(self, state_dict) -> None:
-        """New weights from the learner (the module behind any compile wrapper keeps its identity)."""
-        unwrap(self.model).load_state_dict(state_dict)
-        self.model.eval()
+        """New weights from the learner: loaded into the source network, then folded and converted anew."""
+        self.source.load_state_dict(state_dict)
+        if unwrap(self.model) is not self.source:  # same parameters, values copied: a compiled wrapper stays valid
+            unwrap(self.model).load_state_dict(self._inference_copy().state_dict())
 
     def _check(self, planes: np.ndarray, legal: np.ndarray) -> None:
         if not isinstance(planes, np.ndarray) or planes.dtype != np.float32 or planes.ndim != 4:
@@ -156,15 +176,16 @@ class PolicyValueEvaluator:
             x_host.numpy()[...] = planes                         # one memcpy into pinned memory
             legal_host = self._buffer("legal", legal.shape[1:], torch.bool)[:n]
             legal_host.numpy()[...] = legal
-            x = to_input(x_host, self.device, self.channels_last)
+            x = to_input(x_host, self.device, self.channels_last).to(self.dtype)
             legal_t = legal_host.to(self.device, non_blocking=True)
         else:
             x = torch.from_numpy(planes)                         # a view: no copy
-            if self.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
+            if self.channels_last:                               # one copy, cast on the way
+                x = x.to(dtype=self.dtype, memory_format=torch.channels_last)
+            else:
+                x = x.to(self.dtype)
             legal_t = torch.from_numpy(legal)
-        with autocast(self.device, self.use_autocast):
-            logits, value = self.model(x)
+        logits, value = self.model(x)
         logits, value = logits.float(), value.float()
         if self.mask_illegal:
             logits = logits.masked_fill(legal_t.logical_not(), ILLEGAL_LOGIT)

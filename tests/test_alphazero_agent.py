@@ -64,9 +64,11 @@ def never_loses_to_minimax(agent, game, games_per_colour: int = 10) -> list[str]
 
 
 # ----------------------------------------------------------------------------------------------- tic-tac-toe
-def test_shipped_tictactoe_checkpoint_is_optimal_everywhere():
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_shipped_tictactoe_checkpoint_is_optimal_everywhere(precision):
     game = games.make("tictactoe")
-    agent = agents.make("alphazero", game, simulations=TTT_SIMULATIONS)
+    agent = agents.make("alphazero", game, simulations=TTT_SIMULATIONS, precision=precision)
+    assert agent.evaluator.precision == precision
     positions = reachable_positions(game)
     assert len(positions) == 4520
     bad = optimality_failures(agent, game)

@@ -17,16 +17,33 @@ from .conftest import ROOT
 def test_bench_nn_smoke(tmp_path):
     out_file = tmp_path / "nn.json"
     proc = subprocess.run([sys.executable, "-m", "engine.bench", "nn", "--blocks", "1", "--channels", "8",
-                           "--board", "5", "--planes", "3", "--batches", "1,4", "--train-batch", "4",
-                           "--seconds", "0.01", "--repeat", "1", "--json", "--out", str(out_file)],
+                           "--board", "5", "--planes", "3", "--batches", "1,4", "--train-batch", "4", "--gemm", "32",
+                           "--seconds", "0.01", "--repeat", "1", "--baseline", "--json", "--out", str(out_file)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result == json.loads(out_file.read_text())
-    assert result["benchmark"] == "nn" and result["network"]["actions"] == 26
-    for key in ("raw", "raw_channels_last", "evaluator"):
-        assert set(result[key]) == {"1", "4"} and all(v > 0 for v in result[key].values())
-    assert all(v > 0 for v in result["training_samples_per_second"].values())
+    assert result["benchmark"] == "nn" and result["network"]["num_actions"] == 26
+    assert set(result["networks"]) == {"custom"}
+    rates = result["positions_per_second"]
+    assert set(rates) == {"fp32", "bf16", "fp32_unfolded"}
+    for key in rates:
+        assert set(rates[key]) == {"1", "4"} and all(v > 0 for v in rates[key].values())
+        assert all(v > 0 for v in result["gflops"][key].values())
+    # the ratio is the two rates' quotient, batch by batch
+    for batch, ratio in result["bf16_over_fp32"].items():
+        assert ratio == pytest.approx(rates["bf16"][batch] / rates["fp32"][batch], rel=0.01, abs=0.002)
+    assert result["peak_gflops"]["fp32"] > 0 and result["peak_gflops"]["bf16"] > 0
+    assert result["auto_precision"] in ("fp32", "bf16")
+    training = result["training"]["samples_per_second"]
+    assert set(training) == {"fp32", "bf16"} and all(v > 0 for v in training.values())
+
+
+def test_bench_nn_rejects_an_unknown_network():
+    proc = subprocess.run([sys.executable, "-m", "engine.bench", "nn", "--net", "othello"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == "error: --net: unknown network 'othello'; known: go9, chess, connect4, all"
 
 
 @pytest.mark.slow

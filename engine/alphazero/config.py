@@ -20,6 +20,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from nets import PolicyValueConfig
+from nets.precision import PRECISIONS
 
 from ..config import ConfigError, from_dict, load_config, to_dict
 from ..distributed.config import RaySection
@@ -125,7 +126,8 @@ class TrainSection:
     grad_clip: float = 0.0
     """Clip the gradient norm to this (0: off)."""
     mixed_precision: bool = True
-    """bf16 autocast on a GPU (ignored on the CPU)."""
+    """Train in ``run.precision`` (bf16 autocast where it resolves to bf16, fp32 weights and optimizer state);
+    false: always fp32."""
     ownership_weight: float = 0.0
     """KataGo's ownership loss (Wu 2019): weight of the mean over the board's points of the cross-entropy against
     each point's final owner (KataGo: 1.5, i.e. 1.5 / board area per point). Needs net.ownership and a game with
@@ -186,6 +188,9 @@ class RunSection:
     """``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
     threads: int = 1
     """torch threads of this process (1 on small shared machines)."""
+    precision: str = "auto"
+    """Network arithmetic of self-play, evaluation and the learner: ``auto`` (bf16 where the device computes it
+    natively: a GPU, or a CPU with AVX512-BF16 or AMX; else fp32), ``fp32`` or ``bf16`` (``nets.precision``)."""
     out_dir: str = "runs"
     """Parent folder of run folders ``<out_dir>/<game>-<time>``."""
     name: str = ""
@@ -202,6 +207,7 @@ class RunSection:
     def validate(self) -> None:
         _need(self.iterations >= 1, "run.iterations", ">= 1", self.iterations)
         _need(self.threads >= 1, "run.threads", ">= 1", self.threads)
+        _need(self.precision in PRECISIONS, "run.precision", f"one of {', '.join(PRECISIONS)}", self.precision)
 
 
 @dataclass
@@ -247,7 +253,7 @@ DEFAULT: dict = {
               "lr_final": 0.1, "weight_decay": 0.0001},
     "eval": {"games": 20, "simulations": 64, "opponents": ["previous", "random", "mcts"], "mcts_simulations": 1000,
              "opening_moves": 2},
-    "run": {"iterations": 12, "device": "auto", "threads": 1},
+    "run": {"iterations": 12, "device": "auto", "threads": 1, "precision": "auto"},
 }
 
 

@@ -4,7 +4,8 @@ Silver et al. 2017/2018: ``l = (z - v)^2 - pi^T log p + c ||theta||^2``, the val
 cross-entropy against the search's target ``pi`` and L2 regularisation, minimised by SGD with momentum (the L2
 term as weight decay). Options: a win/draw/loss value head trained by cross-entropy (Leela Chess Zero), AdamW
 (decoupled weight decay), a learning rate that follows a schedule over iterations, gradient clipping and bf16
-mixed precision on a GPU.
+mixed precision where the run's precision resolves to bf16 (a GPU, or a CPU with native bf16: ``nets.precision``):
+the forward pass under bf16 autocast, the weights, their gradients and the optimizer's state in fp32.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nets import autocast, pick_device
+from nets import pick_device
+from nets.precision import precision_autocast, resolve_precision
 
 from .config import TrainSection
 
@@ -73,15 +75,18 @@ def aux_losses(net, out, ownership: torch.Tensor, score: torch.Tensor, has_targe
 
 
 class Learner:
-    """Trains ``net`` (in place) with ``cfg`` (``TrainSection``) on ``device``.
+    """Trains ``net`` (in place) with ``cfg`` (``TrainSection``) on ``device`` in ``precision`` (``run.precision``:
+    ``auto``, ``fp32`` or ``bf16``; ``cfg.mixed_precision`` false means fp32 whatever it says).
 
     ``train(replay, steps, rng, game)`` runs ``steps`` steps on batches sampled from a ``ReplayBuffer`` and returns
     mean losses; ``train_batch`` does one step on given arrays. ``step`` counts the steps ever done.
     """
 
-    def __init__(self, net: torch.nn.Module, cfg: TrainSection, device: str | torch.device = "cpu"):
+    def __init__(self, net: torch.nn.Module, cfg: TrainSection, device: str | torch.device = "cpu",
+                 precision: str = "auto"):
         self.cfg = cfg
         self.device = pick_device(device)
+        self.precision = resolve_precision(precision if cfg.mixed_precision else "fp32", self.device)
         self.net = net.to(self.device)
         self.wdl = cfg.value_loss == "wdl"
         self.aux = cfg.ownership_weight > 0 or cfg.score_weight > 0  # KataGo's auxiliary losses
@@ -105,7 +110,7 @@ class Learner:
                aux: tuple[torch.Tensor, ...] | None = None):
         """(total, policy cross-entropy, value loss, auxiliary losses) on one batch (tensors on the learner's
         device); ``aux``: KataGo's targets ``(ownership[B, H, W], score[B], has_target[B])``, see ``aux_losses``."""
-        with autocast(self.device, self.cfg.mixed_precision):
+        with precision_autocast(self.device, self.precision):
             if self.wdl or self.aux:
                 out = self.net.forward_all(planes)
                 logits, wdl_logits, v = out.policy, out.wdl, out.value

@@ -123,7 +123,7 @@ class SelfPlayRun:
         self.device = cfg.run.device
         seed_everything(derived_seed(self.seed, "init"))
         self.net = build_net(self.game, cfg)
-        self.learner = Learner(self.net, cfg.train, self.device)
+        self.learner = Learner(self.net, cfg.train, self.device, cfg.run.precision)
         self.worker = SelfPlayWorker(self.game, cfg, net=build_net(self.game, cfg), device=self.device)
         self.games = LocalGames(self.worker)  # what plays each iteration's games (``use_ray``: Ray actors)
         self.replay = ReplayBuffer(cfg.replay.window, self.game.plane_shape, self.game.num_actions,
@@ -316,7 +316,8 @@ class SelfPlayRun:
         t0 = time.perf_counter()
         n = cfg.eval.games
         name = iteration_name(i)
-        new_player = SearchPlayer(game, name, PolicyValueEvaluator(copy.deepcopy(self.net), device=self.device),
+        new_player = SearchPlayer(game, name, PolicyValueEvaluator(copy.deepcopy(self.net), device=self.device,
+                                                                  precision=cfg.run.precision),
                                   _eval_mcts(cfg), n)
         records: list = []
         out: dict = {}
@@ -339,7 +340,8 @@ class SelfPlayRun:
                         done += n
                         continue
                     opp = SearchPlayer(game, iteration_name(it),
-                                       PolicyValueEvaluator(self._net_with(self._weights(it)), device=self.device),
+                                       PolicyValueEvaluator(self._net_with(self._weights(it)), device=self.device,
+                                                            precision=cfg.run.precision),
                                        _eval_mcts(cfg), n)
                 elif kind == "random":
                     opp = RandomPlayer(game, n)

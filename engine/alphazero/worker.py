@@ -143,7 +143,8 @@ class SelfPlayWorker:
             from nets import PolicyValueEvaluator
 
             self.net = net if net is not None else build_net(game, config)
-            evaluator = PolicyValueEvaluator(self.net, device=device, max_batch=max(1024, self.batch_size))
+            evaluator = PolicyValueEvaluator(self.net, device=device, max_batch=max(1024, self.batch_size),
+                                             precision=config.run.precision)
         else:
             self.net = net
         self.evaluator = evaluator

@@ -52,6 +52,9 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default=None,
                    help="with --ray: join this Ray cluster ('auto' or host:port; default: ray.address or a local Ray)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="configuration overrides (train.lr=1e-4)")
+    from nets.precision import add_precision_argument
+
+    add_precision_argument(p, default=None)
     add_common_args(p)
     return p
 
@@ -91,6 +94,10 @@ def train_main(argv) -> int:
     bad = [o for o in args.overrides if "=" not in o]
     if bad:
         raise UserError(f"unexpected argument {bad[0]!r}: overrides are written key=value (train.lr=1e-4)")
+    if args.precision is not None:  # the same as the override run.precision=... (the learning step)
+        from nets.precision import check_precision
+
+        args.overrides.append(f"run.precision={check_precision(args.precision, '--precision')}")
     if args.address is not None:
         if not args.ray:
             raise UserError("--address needs --ray")

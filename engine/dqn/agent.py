@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nets.precision import precision_autocast, resolve_precision
+
 from .config import DQNConfig
 from .replay import Batch, SequenceBatch
 
@@ -104,6 +106,7 @@ class DQNAgent:
         self.obs_shape = tuple(obs_shape)
         self.num_actions = int(num_actions)
         self.device = torch.device(device)
+        self.precision = resolve_precision(cfg.run.precision, self.device)  # of the learning step
         self.online = build_q_network(cfg, self.obs_shape, num_actions).to(self.device)
         self.target = copy.deepcopy(self.online).requires_grad_(False)
         self.recurrent = bool(cfg.net.recurrent)
@@ -160,12 +163,13 @@ class DQNAgent:
     def learn(self, batch: Batch | SequenceBatch) -> tuple[dict, np.ndarray]:
         """One gradient step; returns statistics and the new priorities (``|TD error|`` or the C51 loss)."""
         self.online.train()
-        if self.recurrent:
-            loss, priorities, q_mean = self._drqn_loss(batch)
-        elif self.distributional:
-            loss, priorities, q_mean = self._c51_loss(batch)
-        else:
-            loss, priorities, q_mean = self._dqn_loss(batch)
+        with precision_autocast(self.device, self.precision):  # the losses take the networks' outputs as fp32
+            if self.recurrent:
+                loss, priorities, q_mean = self._drqn_loss(batch)
+            elif self.distributional:
+                loss, priorities, q_mean = self._c51_loss(batch)
+            else:
+                loss, priorities, q_mean = self._dqn_loss(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         loss = loss.detach()
@@ -198,11 +202,11 @@ class DQNAgent:
     def _dqn_loss(self, batch: Batch):
         obs, next_obs, actions, returns, discounts, weights = self._tensors(batch)
         head = self.online.head
-        q = head.q_values(self.online(obs))                                    # [B, A]
+        q = head.q_values(self.online(obs)).float()                            # [B, A]
         q_taken = q.gather(1, actions.unsqueeze(1)).squeeze(1)                  # [B]
         with torch.no_grad():
-            next_q_target = self.target.head.q_values(self.target(next_obs))
-            next_q_online = head.q_values(self.online(next_obs)) if self.cfg.train.double else None
+            next_q_target = self.target.head.q_values(self.target(next_obs)).float()
+            next_q_online = head.q_values(self.online(next_obs)).float() if self.cfg.train.double else None
             targets = q_learning_targets(returns, discounts, next_q_target, next_q_online)
         td = targets - q_taken
         loss = (weights * _td_loss(td, self.cfg.train.loss)).mean()
@@ -211,12 +215,12 @@ class DQNAgent:
     def _c51_loss(self, batch: Batch):
         obs, next_obs, actions, returns, discounts, weights = self._tensors(batch)
         head = self.online.head
-        logits = self.online(obs)                                               # [B, A, atoms]
+        logits = self.online(obs).float()                                       # [B, A, atoms]
         log_probs = logits.log_softmax(-1)[torch.arange(logits.shape[0], device=self.device), actions]
         with torch.no_grad():
-            next_probs = self.target.head.probabilities(self.target(next_obs))  # [B, A, atoms]
+            next_probs = self.target.head.probabilities(self.target(next_obs).float())  # [B, A, atoms]
             support = head.support
-            chooser = (head.q_values(self.online(next_obs)) if self.cfg.train.double
+            chooser = (head.q_values(self.online(next_obs).float()) if self.cfg.train.double
                        else (next_probs * support).sum(-1))
             best = chooser.argmax(-1)
             chosen = next_probs[torch.arange(next_probs.shape[0], device=self.device), best]
@@ -235,11 +239,11 @@ class DQNAgent:
         mask = torch.as_tensor(batch.mask, device=dev)
         head = self.online.head
         out, _ = self.online(obs)                                               # [B, T + 1, A]
-        q = head.q_values(out)
+        q = head.q_values(out.float())
         q_taken = q[:, :-1].gather(2, actions.unsqueeze(2)).squeeze(2)         # [B, T]
         with torch.no_grad():
             target_out, _ = self.target(obs)
-            next_q_target = self.target.head.q_values(target_out)[:, 1:]
+            next_q_target = self.target.head.q_values(target_out.float())[:, 1:]
             next_q_online = q[:, 1:].detach() if self.cfg.train.double else None
             targets = q_learning_targets(rewards, discounts, next_q_target, next_q_online)
         td = (targets - q_taken) * mask

@@ -125,6 +125,10 @@ class RunConfig:
     """seconds of training wall time (the whole run, across resumes) after which the run ends as it would at
     ``train.total_steps``: final evaluation, checkpoint, summary (0: no limit)."""
     device: str = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    """arithmetic of the learning step: ``auto`` (bf16 autocast where the device computes bf16 natively: a GPU, or
+    a CPU with AVX512-BF16 or AMX; else fp32), ``fp32`` or ``bf16`` (``nets.precision``); weights and optimizer
+    state stay fp32."""
     threads: int = 1
     """torch / OpenMP threads of this process."""
     runs_dir: str = "runs"
