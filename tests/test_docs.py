@@ -211,10 +211,7 @@ def _config_errors(module: str, args) -> str | None:
 
         make_config(None if args.resume else args.config, overrides)
     elif module == "engine.dqn" and hasattr(args, "overrides"):
-        try:
-            from engine.dqn.config import DQNConfig
-        except ImportError:
-            from agents.dqn.config import DQNConfig
+        from engine.dqn.config import DQNConfig
         try:
             from engine.core.config import load_config
         except ImportError:

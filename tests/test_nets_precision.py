@@ -169,7 +169,7 @@ def test_run_precision_is_validated_in_the_config():
 
 
 def test_dqn_precision_is_validated_in_the_config():
-    from agents.dqn.config import DQNConfig
+    from engine.dqn.config import DQNConfig
     from engine.config import ConfigError, load_config
 
     assert load_config(DQNConfig, None, ["run.precision=bf16"]).run.precision == "bf16"
@@ -179,9 +179,9 @@ def test_dqn_precision_is_validated_in_the_config():
 
 @pytest.mark.parametrize("extra", [[], ["net.distributional=true", "net.v_min=-5", "net.v_max=15"]])
 def test_dqn_bf16_update_learns_and_keeps_fp32_weights_and_optimizer_state(extra):
-    from agents.dqn.agent import DQNAgent
-    from agents.dqn.config import DQNConfig
-    from agents.dqn.replay import ReplayBuffer
+    from engine.dqn.agent import DQNAgent
+    from engine.dqn.config import DQNConfig
+    from engine.dqn.replay import ReplayBuffer
     from engine.config import load_config
 
     cfg = load_config(DQNConfig, None, ["net.mlp_widths=[32, 32]", "train.batch_size=16", "train.optimizer=adam",
