@@ -34,7 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 # Defaults by game: the data generation and the number of epochs (command-line options override them).
 GAME_DEFAULTS: dict[str, dict] = {
-    "connect4": {"positions": 40_000, "opening_min": 10, "opening_plies": 16, "random_moves": 0.15, "epochs": 8},
+    "connect4": {"positions": 20_000, "opening_min": 12, "opening_plies": 18, "random_moves": 0.15, "epochs": 6},
     "tictactoe": {"positions": 4_000, "opening_min": 0, "opening_plies": 2, "random_moves": 0.2, "epochs": 20},
     "chess": {"positions": 10_000, "opening_min": 0, "opening_plies": 6, "random_moves": 0.03, "epochs": 4,
               "temperature": 1.0, "max_plies": 200},

@@ -105,7 +105,8 @@ def new_manifest(game, source: dict) -> dict:
 
 def write_manifest(folder: Path, manifest: dict) -> None:
     shards = manifest["shards"]
-    manifest["totals"] = {k: sum(s.get(k, 0) for s in shards) for k in ("positions", "games", "dropped", "opening_ends")}
+    keys = ("positions", "games", "dropped", "opening_ends")
+    manifest["totals"] = {k: sum(s.get(k, 0) for s in shards) for k in keys}
     atomic_write_text(Path(folder) / MANIFEST, json.dumps(manifest, indent=1) + "\n")
 
 

@@ -179,7 +179,8 @@ def make_shard(args) -> dict:
     if records:
         atomic_write_text(Path(folder) / "games" / f"shard-{index:05d}{game.record_extension}", "\n".join(records))
     return {"index": index, "file": shard_name(index), "positions": len(builder), "games": builder.games,
-            "dropped": dropped, "opening_ends": opening_ends, "errors": errors, "seconds": time.perf_counter() - t0, "pid": os.getpid()}
+            "dropped": dropped, "opening_ends": opening_ends, "errors": errors, "seconds": time.perf_counter() - t0,
+            "pid": os.getpid()}
 
 
 # ------------------------------------------------------------------------------------------- the parent
