@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)
     pin_threads(1)
     stop_on_sigterm()
     if args.resume is not None:
