@@ -318,6 +318,8 @@ def build_from_records(game, patterns: list[str], folder: Path, filt: RecordFilt
     files = [str(p) for p in expand(patterns)]
     source = {"kind": "records", "files": files, "filter": asdict(filt)}
     manifest = read_manifest(folder)
+    if manifest is not None and manifest["source"].get("kind") != "records":
+        raise UserError(f"{folder} holds other data ({manifest['source'].get('kind')}); give another --data folder")
     if manifest is not None and manifest["source"] == source and manifest.get("complete"):
         stats = ReadStats(**{k: v for k, v in manifest["read"].items() if k != "errors"},
                           errors=list(manifest["read"]["errors"]))

@@ -52,11 +52,13 @@ def evaluate(net, game, ds: Dataset, batch: int = 512) -> dict:
     if len(ds) == 0:
         return {}
     net.eval()
+    device = next(net.parameters()).device
     sums = {"policy_loss": 0.0, "value_loss": 0.0, "top1": 0.0, "top3": 0.0}
     for start in range(0, len(ds), batch):
         rows = np.arange(start, min(start + batch, len(ds)))
         planes, policy, value, _, legal = make_batch(game, ds, rows, None, False)
-        logits, v = net(torch.from_numpy(planes))
+        logits, v = net(torch.from_numpy(planes).to(device))
+        logits, v = logits.cpu(), v.cpu()
         logits = logits.float()
         logp = F.log_softmax(logits, dim=1)
         sums["policy_loss"] += float(-(torch.from_numpy(policy) * logp).sum())
@@ -81,7 +83,7 @@ class Trainer:
         self.show_progress = progress and console.is_terminal
         torch.manual_seed(derived_seed(self.seed, "init") % 2**63)
         self.net = build_net(game, cfg)
-        self.learner = Learner(self.net, cfg.train, "cpu" if cfg.run.device == "auto" else cfg.run.device)
+        self.learner = Learner(self.net, cfg.train, cfg.run.device)
         self.epoch, self.batch = 0, 0  # next epoch to run, next batch in it
         self.metrics: list[dict] = []
         self._sums = {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "batches": 0}
