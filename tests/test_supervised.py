@@ -126,6 +126,10 @@ def test_unknown_teacher_is_one_clear_error(tmp_path):
         main(["tictactoe", "--teacher", "stockfish", "--out", str(tmp_path / "run")])
     with pytest.raises(UserError, match="give --teacher SPEC"):
         main(["tictactoe", "--out", str(tmp_path / "run2")])
+    book = tmp_path / "book.txt"
+    book.write_text("b2 a1\n# a comment\nb2 b2\n")
+    with pytest.raises(UserError, match=r"book.txt, line 3: move 2 \('b2'\).*occupied"):
+        main(["tictactoe", "--teacher", "minimax", "--openings", str(book), "--out", str(tmp_path / "run3")])
 
 
 def _fake_uci_shard(tmp_path, flag):

@@ -55,11 +55,22 @@ def _teacher_data(game, args, opts: dict, data_dir: Path, console, progress: boo
 
     openings = None
     if args.openings is not None:
+        from games import IllegalMove
+
         try:
-            openings = [ln.split("#", 1)[0].strip() for ln in Path(args.openings).read_text().splitlines()]
+            lines = Path(args.openings).read_text().splitlines()
         except OSError as err:
             raise UserError(f"--openings {args.openings}: {err.strerror or err}") from None
-        openings = [ln for ln in openings if ln]
+        openings = []
+        for number, text in enumerate(lines, 1):
+            line = text.split("#", 1)[0].strip()
+            if not line:
+                continue
+            try:
+                game.play_moves(line.split() if " " in line or not line.isdigit() else list(line))
+            except IllegalMove as err:
+                raise UserError(f"--openings {args.openings}, line {number}: {err}") from None
+            openings.append(line)
         if not openings:
             raise UserError(f"--openings {args.openings}: no opening lines")
     _check_teacher(game, args.teacher)
