@@ -209,3 +209,29 @@ def test_smoke_run_trains_a_checkpoint_that_agents_play_and_resumes(tmp_path):
     assert again["epochs"] == 3 and again["positions"] == result["positions"]
     assert (run / "metrics.csv").read_text().count("\n") == 4
     shutil.rmtree(run / "data")
+
+
+def test_uci_multipv_analysis_becomes_a_softmax_policy_and_a_wdl_value():
+    from engine.supervised.teachers import UCITeacher
+
+    class Stub:  # the analysis of an AnalysingUCIPlayer, fixed
+        declared, requested_options, name = {}, {"MultiPV": "3"}, "stub"
+
+        def analyse(self, state):
+            return ["info depth 1 multipv 1 score cp 20 wdl 400 500 100 pv e2e4 e7e5",
+                    "info depth 2 multipv 1 score cp 40 wdl 500 400 100 nodes 90 pv d2d4 d7d5",
+                    "info depth 2 multipv 2 score cp 30 lowerbound pv e2e4",
+                    "info depth 2 multipv 3 score mate -3 pv g2g4",
+                    "bestmove d2d4"]
+
+    game = games.make("chess")
+    teacher = UCITeacher(game, Stub(), "uci:stub")
+    state = game.initial_state()
+    label = teacher.label(state)
+    assert teacher.multipv == 3 and not teacher.wdl
+    assert label.actions == [game.parse_uci(state, m) for m in ("d2d4", "e2e4", "g2g4")]
+    assert label.best == [label.actions[0]]
+    scores = np.array([40.0, 30.0, -(10000.0 - 30)]) / 100.0  # a mate in 3 against: -9970 cp
+    expected = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    assert np.allclose(label.probs, expected)
+    assert label.value == pytest.approx(0.4)  # (500 - 100) / 1000 of the deepest line of rank 1
