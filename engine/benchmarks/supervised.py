@@ -1,6 +1,7 @@
 """Teacher data generation speed (``engine.supervised``): labelled positions/s of a teacher's games on
 ``--workers`` processes, e.g. Stockfish with MultiPV 4 on two cores. Reported: the whole run (process start-up
-included) and the steady rate (after the first shard of every worker), with the machine's load average."""
+included) and the steady rate (each process's positions per second of its own shards after the first, which holds
+the teacher's start-up, times the processes), with the machine's load average."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def main(argv=None):
                            temperature=args.temperature, max_plies=args.max_plies, game_name=args.game,
                            game_options={})
     folder = Path(tempfile.mkdtemp(prefix="bench-supervised-"))
-    marks: list[tuple[float, int]] = []
+    marks: list[tuple[float, int]] = []  # (seconds, positions) as shards finish
     load_before = os.getloadavg()
     t0 = time.perf_counter()
     try:
@@ -50,10 +51,10 @@ def main(argv=None):
     seconds = time.perf_counter() - t0
     if not marks:
         raise UserError("no shard finished: nothing to measure")
-    warm = min(args.workers, len(marks) - 1)
-    steady = None
-    if warm >= 1 and marks[-1][0] > marks[warm - 1][0]:
-        steady = (marks[-1][1] - marks[warm - 1][1]) / (marks[-1][0] - marks[warm - 1][0])
+    # steady: each process's own rate over its shards after the first (teacher start-up), times the processes
+    rest = manifest["shards"][args.workers:]
+    busy = sum(s["seconds"] for s in rest)
+    steady = args.workers * sum(s["positions"] for s in rest) / busy if rest and busy > 0 else None
     t = manifest["totals"]
     result = {"game": game.name, "teacher": args.teacher, "workers": args.workers, "positions": t["positions"],
               "games": t["games"], "dropped": t["dropped"], "seconds": round(seconds, 2),
