@@ -235,3 +235,15 @@ def test_uci_multipv_analysis_becomes_a_softmax_policy_and_a_wdl_value():
     expected = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
     assert np.allclose(label.probs, expected)
     assert label.value == pytest.approx(0.4)  # (500 - 100) / 1000 of the deepest line of rank 1
+
+
+def test_bench_supervised_counts_the_labelled_positions(tmp_path):
+    from engine.benchmarks.supervised import main
+
+    out = tmp_path / "bench.json"
+    spec = f"uci:{sys.executable} {FAKE_UCI};movetime=1"
+    main(["--teacher", spec, "--positions", "20", "--workers", "1", "--max-plies", "10", "--opening-plies", "0",
+          "--games-per-shard", "1", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["positions"] >= 20 and result["positions"] % 10 == 0 and result["dropped"] == 0
+    assert result["positions_per_second"] > 0 and result["steady_positions_per_second"] > 0
