@@ -208,10 +208,10 @@ class SelfPlayRun:
     def start_from(self, path: str | Path) -> None:
         """A new run starts from the weights of a checkpoint of the same game and architecture (``--init``: the
         supervised stage first, then self-play); it becomes the run's network of iteration 0."""
-        ckpt = load_checkpoint(path, self.net)
-        game = ckpt.metadata.get("game")
+        game = read_checkpoint(path).metadata.get("game")
         if game is not None and game != self.game.name:
             raise CheckpointError(f"checkpoint {path} was trained for {game}, this run plays {self.game.name}")
+        load_checkpoint(path, self.net)
         self._save_net(self._net_path(0), 0)
 
     def use_ray(self, section=None):
