@@ -247,3 +247,26 @@ def test_bench_supervised_counts_the_labelled_positions(tmp_path):
     result = json.loads(out.read_text())
     assert result["positions"] >= 20 and result["positions"] % 10 == 0 and result["dropped"] == 0
     assert result["positions_per_second"] > 0 and result["steady_positions_per_second"] > 0
+
+
+def test_selfplay_init_starts_a_run_from_given_weights(tmp_path):
+    import torch
+
+    from engine.alphazero import SelfPlayRun, make_config
+    from engine.selfplay import _init_net_overrides
+    from nets import CheckpointError, PolicyValueNet, read_checkpoint, save_checkpoint
+
+    game = games.make("tictactoe")
+    net = PolicyValueNet(game.plane_shape, game.num_actions, blocks=1, channels=8, value_hidden=16)
+    ckpt = save_checkpoint(tmp_path / "sup.pt", net, metadata={"game": "tictactoe", "kind": "alphazero-net"})
+    overrides = _init_net_overrides(ckpt)
+    assert "net.blocks=1" in overrides and "net.channels=8" in overrides
+    cfg = make_config(ROOT / "configs" / "tictactoe.yaml", overrides + ["run.tensorboard=false"])
+    run = SelfPlayRun.create(cfg, seed=0, folder=tmp_path / "run", progress=False)
+    run.start_from(ckpt)
+    for k, v in net.state_dict().items():
+        assert torch.equal(run.net.state_dict()[k], v)
+        assert torch.equal(read_checkpoint(tmp_path / "run" / "checkpoints" / "iter-0000.pt").model[k], v)
+    other = save_checkpoint(tmp_path / "other.pt", net, metadata={"game": "connect4"})
+    with pytest.raises(CheckpointError, match="trained for connect4"):
+        run.start_from(other)
