@@ -7,6 +7,7 @@
     python -m engine.selfplay --resume RUN_DIR run.iterations=60       # ... and go on for longer
     python -m engine.selfplay --config configs/connect4.yaml --ray ray.actors=8        # self-play on Ray actors
     python -m engine.selfplay --config configs/connect4.yaml --ray --address auto      # ... on a running cluster
+    python -m engine.selfplay --init runs/sup-connect4-.../checkpoints/supervised.pt   # from supervised weights
 
 With no arguments it runs the embedded default (the content of configs/connect4.yaml): Connect Four in one
 process on the CPU, a 4-block x 32-channel ResNet, Gumbel AlphaZero with 48 simulations per move, 192 games per
@@ -33,6 +34,8 @@ def main(argv=None):
     p.add_argument("--config", type=Path, default=None, help="YAML config (default: the embedded Connect Four one)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR", help="continue the run in this folder")
     p.add_argument("--out", type=Path, default=None, metavar="RUN_DIR", help="run folder (default runs/<game>-<time>)")
+    p.add_argument("--init", type=Path, default=None, metavar="CHECKPOINT",
+                   help="start from these weights (e.g. python -m engine.supervised's); net.* follows the checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (summary lines only)")
     p.add_argument("--ray", action="store_true", help="play the self-play games on Ray actors (see ray.* keys)")
     p.add_argument("--address", default=None,
@@ -54,14 +57,19 @@ def main(argv=None):
         if not args.ray:
             raise UserError("--address needs --ray")
         args.overrides.append(f"ray.address={args.address}")
+    if args.resume is not None and args.init is not None:
+        raise UserError("--init starts a new run; a resumed run goes on with its own weights")
     if args.resume is not None and args.config is not None:
         raise UserError("--resume takes the run's own config.yaml; give changes as key=value overrides")
     try:
         if args.resume is not None:
             run = SelfPlayRun.resume(args.resume, args.overrides, progress=not args.no_progress)
         else:
-            cfg = make_config(args.config, args.overrides)
+            net_keys = _init_net_overrides(args.init) if args.init is not None else []
+            cfg = make_config(args.config, net_keys + list(args.overrides))
             run = SelfPlayRun.create(cfg, seed=args.seed, folder=args.out, progress=not args.no_progress)
+            if args.init is not None:
+                run.start_from(args.init)
     except ValueError as err:  # settings that pass the config's types but not the parts built from them
         raise UserError(f"the configuration cannot be used: {err}") from None
     if args.ray:
@@ -69,6 +77,17 @@ def main(argv=None):
     result = run.run()
     emit(result, args.json, "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 130 if result["stopped"] == "interrupted" else 0
+
+
+def _init_net_overrides(path: Path) -> list[str]:
+    """``net.KEY=VALUE`` for the architecture of the checkpoint ``--init`` names (user overrides come after)."""
+    import json
+
+    from nets import PolicyValueConfig, read_checkpoint
+
+    saved = read_checkpoint(path).config or {}
+    fields = PolicyValueConfig.__dataclass_fields__
+    return [f"net.{k}={json.dumps(v)}" for k, v in saved.items() if k in fields]
 
 
 if __name__ == "__main__":

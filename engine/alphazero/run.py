@@ -199,6 +199,15 @@ class SelfPlayRun:
         except Exception as err:  # a truncated or corrupt zip
             raise CheckpointError(f"{path} is corrupt or truncated ({type(err).__name__}: {err})") from None
 
+    def start_from(self, path: str | Path) -> None:
+        """A new run starts from the weights of a checkpoint of the same game and architecture (``--init``: the
+        supervised stage first, then self-play); it becomes the run's network of iteration 0."""
+        game = read_checkpoint(path).metadata.get("game")
+        if game is not None and game != self.game.name:
+            raise CheckpointError(f"checkpoint {path} was trained for {game}, this run plays {self.game.name}")
+        load_checkpoint(path, self.net)
+        self._save_net(self._net_path(0), 0)
+
     def use_ray(self, section=None):
         """Play the self-play games on Ray actors (``engine.distributed.RaySelfPlay``); the rest is unchanged."""
         from ..distributed.selfplay import RaySelfPlay
