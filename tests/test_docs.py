@@ -38,7 +38,6 @@ REPO_DIRS = ("engine/", "agents/", "games/", "nets/", "configs/", "examples/", "
 
 # Pages that branches being merged now add (precision: performance.md, supervised learning: supervised.md); a link
 # to one of them is checked once the page exists. Empty this set when both are on main.
-PAGES_ON_THEIR_WAY = {"performance.md", "supervised.md"}
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.M | re.S)
 _LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -126,7 +125,7 @@ def broken_links(page: Path) -> list[str]:
             continue
         path, _, anchor = target.partition("#")
         file = (page.parent / path).resolve() if path else page
-        if not file.exists() and not (file.name in PAGES_ON_THEIR_WAY and file.parent == ROOT / "docs"):
+        if not file.exists():
             bad.append(f"{page.name}: link to {target}: no such file")
         elif anchor and file.suffix == ".md" and anchor not in anchors(file):
             bad.append(f"{page.name}: link to {target}: no heading #{anchor} in {file.name}")
@@ -212,10 +211,7 @@ def _config_errors(module: str, args) -> str | None:
         make_config(None if args.resume else args.config, overrides)
     elif module == "engine.dqn" and hasattr(args, "overrides"):
         from engine.dqn.config import DQNConfig
-        try:
-            from engine.core.config import load_config
-        except ImportError:
-            from engine.config import load_config
+        from engine.config import load_config
 
         if args.resume:
             load_config(DQNConfig, None, overrides)
