@@ -72,3 +72,29 @@ class Solver:
     def optimal_actions(self, state: np.ndarray) -> list[int]:
         values = self.action_values(state)
         return [int(a) for a in np.flatnonzero(values == values.max())]
+
+
+class ExactEvaluator:
+    """A search evaluator (``engine.mcts``) of game-theoretic values from ``Solver`` (small games: tests and
+    exact references).
+
+    ``policy="uniform"`` gives a flat prior; ``"optimal"`` puts the prior on the optimal moves.
+    """
+
+    def __init__(self, game, policy: str = "uniform"):
+        if policy not in ("uniform", "optimal"):
+            raise ValueError(f"policy must be 'uniform' or 'optimal', got {policy!r}")
+        self.game = game
+        self.policy = policy
+        self.solver = Solver(game)
+
+    def evaluate_states(self, states, legal):
+        n = states.shape[0]
+        values = np.zeros(n, np.float32)
+        logits = np.zeros(legal.shape, np.float32)
+        for i in range(n):
+            values[i] = self.solver.value(states[i])
+            if self.policy == "optimal":
+                av = self.solver.action_values(states[i])
+                logits[i] = np.where(av == av.max(), 0.0, -10.0)
+        return logits, values

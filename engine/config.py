@@ -17,11 +17,10 @@ from typing import Any, Union
 
 import yaml
 
-from .cli import UserError, parse_value
+from .cli import parse_value
+from .core import ConfigError
 
-
-class ConfigError(UserError):
-    """A configuration problem, reported with the dotted key and the valid keys."""
+__all__ = ["ConfigError", "apply_overrides", "from_dict", "load_config", "read_yaml", "save_config", "to_dict"]
 
 
 def _field_types(cls) -> dict[str, Any]:
@@ -210,6 +209,6 @@ def _merge(a: dict, b: dict) -> dict:
 
 def save_config(cfg, path: str | Path) -> None:
     """Write the resolved configuration as YAML (atomically)."""
-    from .io import atomic_write_text
+    from .core import atomic_write_text
 
     atomic_write_text(path, yaml.safe_dump(to_dict(cfg), sort_keys=False))

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 import nets
 from engine.cli import UserError, run_main
-from engine.io import atomic_write_text
+from engine.core import atomic_write_text
 
 from . import data, train
 

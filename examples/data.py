@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.cli import UserError
-from engine.io import atomic_write_bytes
+from engine.core import atomic_write_bytes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.io import atomic_path
+from engine.core import atomic_path
 
 
 def save_grid(images: torch.Tensor | np.ndarray, path: str | Path, rows: int, title: str | None = None,

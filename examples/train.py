@@ -36,7 +36,7 @@ from torch import nn
 import nets
 from engine.cli import UserError, add_common_args, emit, pin_threads, seed_everything
 from engine.config import from_dict
-from engine.io import atomic_write_text
+from engine.core import atomic_write_text
 
 from . import data
 

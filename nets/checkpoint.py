@@ -22,7 +22,7 @@ passed as ``generators``. Restoring them makes a resumed run continue exactly as
 ``read_checkpoint`` checks the CRC-32 of every entry of the zip archive that ``torch.save`` writes (torch.load
 itself does not), so a flipped byte anywhere is caught rather than loaded as slightly wrong weights.
 
-The file is written to a temporary file in the same folder and renamed over the target (``engine.io``): a
+The file is written to a temporary file in the same folder and renamed over the target (``engine.core.io``): a
 crash leaves the previous checkpoint whole. Reading a missing, truncated, corrupt or foreign file, or loading
 weights into a different architecture, raises ``CheckpointError`` (a ``UserError``: commands report one line)
 naming the file and the problem.
@@ -44,8 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.cli import UserError
-from engine.io import atomic_path
+from engine.core import UserError, atomic_path
 
 from .base import num_parameters
 from .device import unwrap

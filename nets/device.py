@@ -16,7 +16,7 @@ import contextlib
 import torch
 from torch import nn
 
-from engine.cli import UserError
+from engine.core import UserError
 
 
 def pick_device(device: str | torch.device | None = "auto") -> torch.device:

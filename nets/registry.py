@@ -18,7 +18,7 @@ import copy
 import inspect
 from collections.abc import Callable, Mapping
 
-from engine.cli import UserError
+from engine.core import UserError
 
 
 class NetConfigError(UserError, ValueError):

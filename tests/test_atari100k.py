@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from agents.dqn.agent import augment_images, random_shift, shift_images
-from agents.dqn.atari100k import (
+from engine.dqn.agent import augment_images, random_shift, shift_images
+from engine.dqn.atari100k import (
     ATARI_100K_GAMES,
     SCORES_CSV,
     aggregate,
@@ -22,7 +22,7 @@ from agents.dqn.atari100k import (
     published_runs,
     summarize,
 )
-from agents.dqn.replay import ReplayBuffer
+from engine.dqn.replay import ReplayBuffer
 
 # -- the preset ------------------------------------------------------------------------------------------------------
 
@@ -32,7 +32,7 @@ def test_atari100k_preset_reaches_the_environment():
     pytest.importorskip("ale_py")
     from gymnasium.wrappers import AtariPreprocessing
 
-    from agents.dqn.envs import PRESETS, make_env, single_env, vector_env_kwargs
+    from engine.dqn.envs import PRESETS, make_env, single_env, vector_env_kwargs
 
     preset = PRESETS["atari100k"]
     assert (preset.repeat_action_probability, preset.noop_max, preset.terminal_on_life_loss, preset.frame_skip,
@@ -55,8 +55,8 @@ def test_atari100k_preset_reaches_the_environment():
 
 def test_the_26_games_exist_and_have_reference_scores():
     pytest.importorskip("ale_py")
-    from agents.dqn.envs import atari_game
-    from agents.dqn.scores import load_scores
+    from engine.dqn.envs import atari_game
+    from engine.dqn.scores import load_scores
 
     assert len(ATARI_100K_GAMES) == 26 == len(set(ATARI_100K_GAMES))
     table = load_scores()
@@ -67,9 +67,9 @@ def test_the_26_games_exist_and_have_reference_scores():
 
 def test_drq_eps_config_and_its_epsilon_schedule():
     pytest.importorskip("ale_py")
-    from agents.dqn.config import DQNConfig
-    from agents.dqn.trainer import Trainer
     from engine.config import load_config
+    from engine.dqn.config import DQNConfig
+    from engine.dqn.trainer import Trainer
 
     cfg = load_config(DQNConfig, "configs/drq_eps.yaml", ["run.tensorboard=false", "train.buffer_size=1000"])
     t = cfg.train

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from agents.dqn.agent import DQNAgent, categorical_projection, linear_schedule, network_config, q_learning_targets
-from agents.dqn.config import DQNConfig
-from agents.dqn.replay import ReplayBuffer
 from engine.config import ConfigError, load_config
+from engine.dqn.agent import DQNAgent, categorical_projection, linear_schedule, network_config, q_learning_targets
+from engine.dqn.config import DQNConfig
+from engine.dqn.replay import ReplayBuffer
 
 from .conftest import ROOT
 
@@ -170,7 +170,7 @@ def test_drqn_learns_on_sequences_and_carries_its_state():
 
 
 def test_drqn_trains_end_to_end(tmp_path):
-    from agents.dqn.trainer import Trainer
+    from engine.dqn.trainer import Trainer
 
     cfg = load_config(DQNConfig, ROOT / "configs" / "dqn_cartpole.yaml", [
         "net.recurrent=true", "net.lstm_hidden=32", "train.total_steps=300", "train.learning_starts=100",
@@ -193,7 +193,7 @@ def test_shipped_configs_load(name):
 
 
 def test_rainbow_combination_trains_end_to_end(tmp_path):
-    from agents.dqn.trainer import Trainer
+    from engine.dqn.trainer import Trainer
 
     cfg = load_config(DQNConfig, ROOT / "configs" / "dqn_cartpole.yaml", [
         "net.dueling=true", "net.distributional=true", "net.v_min=0", "net.v_max=100", "train.double=true",

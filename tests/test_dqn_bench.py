@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from agents.dqn.scores import SCORES_FILE, human_normalized, load_scores, reference
+from engine.dqn.scores import SCORES_FILE, human_normalized, load_scores, reference
 
 from .conftest import shared_file
 from .test_cli import last_json, run_cli

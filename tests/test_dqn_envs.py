@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("ale_py")
 
-from agents.dqn.envs import PRESETS, atari_game, make_env, single_env, vector_env_kwargs  # noqa: E402
+from engine.dqn.envs import PRESETS, atari_game, make_env, single_env, vector_env_kwargs  # noqa: E402
 
 DOCUMENTED = {
     "nature": dict(repeat_action_probability=0.0, noop_max=30, max_episode_frames=108_000, terminal_on_life_loss=True,
@@ -99,9 +99,9 @@ def test_environment_ids():
 def test_life_loss_is_a_learning_terminal_only_under_nature(name):
     """Breakout under random play loses lives: ``nature`` marks them terminal for learning, ``machado`` does not;
     training scores still add up whole games."""
-    from agents.dqn.config import DQNConfig
-    from agents.dqn.trainer import Trainer
     from engine.config import load_config
+    from engine.dqn.config import DQNConfig
+    from engine.dqn.trainer import Trainer
 
     cfg = load_config(DQNConfig, None, [
         "env.id=ALE/Breakout-v5", f"env.preset={name}", "train.total_steps=100000", "train.buffer_size=1000",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.dqn.replay import ReplayBuffer
+from engine.dqn.replay import ReplayBuffer
 
 
 def fill_streams(replay: ReplayBuffer, steps: int, seed: int = 0, p_end: float = 0.15, p_life: float = 0.0):

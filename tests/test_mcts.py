@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 
 import games
-from agents.minimax import Solver
+from agents.minimax import ExactEvaluator, Solver
 from engine.mcts import (
     ROOT,
     BatchedMCTS,
     CachedEvaluator,
-    ExactEvaluator,
     MCTSConfig,
     RolloutEvaluator,
     UniformEvaluator,

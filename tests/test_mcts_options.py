@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import games
-from agents.minimax import Solver
-from engine.mcts import BatchedMCTS, ExactEvaluator, MCTSConfig, RolloutEvaluator, UniformEvaluator
+from agents.minimax import ExactEvaluator, Solver
+from engine.mcts import BatchedMCTS, MCTSConfig, RolloutEvaluator, UniformEvaluator
 from engine.mcts._core import considered_visit
 
 

@@ -9,10 +9,10 @@ import signal
 import numpy as np
 import pytest
 
-from agents.dqn.config import DQNConfig
-from agents.dqn.replay import ReplayBuffer
 from engine.config import load_config, to_dict
-from engine.distributed.apex import ApexActor, actor_epsilons
+from engine.dqn.apex import ApexActor, actor_epsilons
+from engine.dqn.config import DQNConfig
+from engine.dqn.replay import ReplayBuffer
 
 ray = pytest.importorskip("ray")
 
@@ -75,7 +75,7 @@ def test_actor_blocks_fill_the_replay_with_actor_priorities():
 
 
 def test_apex_cartpole_learns_survives_a_killed_actor_and_resumes(local_ray, tmp_path):
-    from engine.distributed.apex import ApexTrainer
+    from engine.dqn.apex import ApexTrainer
 
     cfg = _cartpole("train.total_steps=8000")  # four evaluations: asynchronous actors make some runs slow starters
     trainer = ApexTrainer(cfg, tmp_path / "run", seed=1, progress=False, echo=lambda text: None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import atomic_path
+from ..core import atomic_path
 
 
 def _series(rows: list[dict], key: str):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..cli import UserError
-from ..io import atomic_path
+from ..core import atomic_path
 
 FORMAT = "rlengine-replay"
 

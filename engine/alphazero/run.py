@@ -29,7 +29,6 @@ import contextlib
 import copy
 import csv
 import datetime as _dt
-import hashlib
 import io
 import math
 import signal
@@ -44,8 +43,8 @@ from nets import CheckpointError, PolicyValueEvaluator, load_checkpoint, read_ch
 
 from ..cli import UserError, pin_threads, seed_everything
 from ..config import apply_overrides, read_yaml, save_config
+from ..core import atomic_path, atomic_write_text, derived_seed
 from ..elo import fit_elo
-from ..io import atomic_path, atomic_write_text
 from .config import SelfPlayConfig, config_from_dict
 from .evaluation import RandomPlayer, SearchPlayer, mcts_baseline, play_match, score_of
 from .learner import Learner, learning_rate
@@ -53,12 +52,6 @@ from .replay import ReplayBuffer
 from .worker import SelfPlayWorker, build_net
 
 CHECKPOINT_KIND = "alphazero-run"
-
-
-def derived_seed(seed: int, *keys) -> int:
-    """A 63-bit seed from the run's seed and some keys (iteration, stage): stable across processes."""
-    h = hashlib.sha256(repr((int(seed), *keys)).encode()).digest()
-    return int.from_bytes(h[:8], "little") >> 1
 
 
 def iteration_name(i: int) -> str:
@@ -485,7 +478,7 @@ def _eval_mcts(cfg: SelfPlayConfig):
 
 
 def atomic_write_bytes_copy(src: Path, dst: Path) -> None:
-    from ..io import atomic_write_bytes
+    from ..core import atomic_write_bytes
 
     atomic_write_bytes(dst, src.read_bytes())
 

@@ -25,8 +25,8 @@ AGENTS = {"drq_eps": "configs/drq_eps.yaml", "der": "configs/der.yaml"}
 
 
 def _job_config(job: dict):
-    from agents.dqn.config import DQNConfig
     from engine.config import load_config
+    from engine.dqn.config import DQNConfig
 
     return load_config(DQNConfig, ROOT / AGENTS[job["agent"]],
                        [f"env.id={job['env_id']}", "env.preset=atari100k", f"train.total_steps={job['steps']}",
@@ -39,16 +39,16 @@ def run_one(job: dict) -> dict:
     import numpy as np
     import torch
 
-    from agents.dqn.atari100k import write_result
-    from agents.dqn.scores import human_normalized
-    from agents.dqn.trainer import CHECKPOINT, REPLAY, Trainer
+    from engine.dqn.atari100k import write_result
+    from engine.dqn.scores import human_normalized
+    from engine.dqn.trainer import CHECKPOINT, REPLAY, Trainer
 
     torch.set_num_threads(job["threads"])
     run_dir = Path(job["run_dir"])
     resume = (run_dir / CHECKPOINT).is_file() and (run_dir / "config.yaml").is_file()
     if resume:
-        from agents.dqn.config import DQNConfig
         from engine.config import load_config
+        from engine.dqn.config import DQNConfig
 
         cfg = load_config(DQNConfig, run_dir / "config.yaml", [])
     else:
@@ -81,7 +81,7 @@ def run_one(job: dict) -> dict:
 
 
 def _jobs(args, games: list[tuple[str, str]], seeds: list[int]) -> list[dict]:
-    from agents.dqn.atari100k import result_path
+    from engine.dqn.atari100k import result_path
 
     results_dir = Path(args.results_dir)
     jobs = []
@@ -112,7 +112,7 @@ def run_jobs(jobs: list[dict], workers: int) -> None:
 
 
 def _published_summary(reps: int, seed: int, games: list[str] | None) -> dict:
-    from agents.dqn.atari100k import published_runs, summarize
+    from engine.dqn.atari100k import published_runs, summarize
 
     out = {}
     for agent, runs in published_runs().items():
@@ -123,8 +123,8 @@ def _published_summary(reps: int, seed: int, games: list[str] | None) -> dict:
 
 def report(args, games: list[str]) -> dict:
     """The table of our finished runs beside the published scores, aggregates with intervals, and the PNGs."""
-    from agents.dqn.atari100k import load_results, published_means, summarize
-    from agents.dqn.scores import human_normalized
+    from engine.dqn.atari100k import load_results, published_means, summarize
+    from engine.dqn.scores import human_normalized
 
     try:
         results = [r for r in load_results(args.agent, Path(args.results_dir)) if r["game"] in games]

@@ -10,7 +10,7 @@ import platform
 from pathlib import Path
 
 from ..cli import add_common_args, emit, pin_threads
-from ..io import atomic_write_text
+from ..core import atomic_write_text
 
 
 def parser(name: str, description: str) -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """Atari benchmark: train (or collect finished) DQN runs on a set of games and report raw scores, human-normalized
 scores HNS = (agent - random) / (human - random) with the 57-game table's random and human columns
-(``agents/dqn/atari_scores.csv``), Nature DQN's score, steps, wall time, acting and learning speed; median and
+(``engine/dqn/atari_scores.csv``), Nature DQN's score, steps, wall time, acting and learning speed; median and
 mean HNS over the games; a learning-curve PNG per game.
 
     python -m engine.bench atari --games pong,breakout --steps 10000000 --preset nature
@@ -10,7 +10,7 @@ mean HNS over the games; a learning-curve PNG per game.
 
 ``--suite atari100k`` is the Atari 100k benchmark (docs/atari100k.md, engine/benchmarks/_atari100k.py): 26 games
 (all of them unless ``--games``), 100k agent steps each, one run per worker process, resumable, results kept as one
-JSON per run in agents/dqn/results/atari100k/, compared with the published DER / DrQ(eps) / SPR / BBF scores.
+JSON per run in engine/dqn/results/atari100k/, compared with the published DER / DrQ(eps) / SPR / BBF scores.
 
 Scores are raw, unclipped, over whole games: the final evaluation of each run (``eval.episodes`` games at the
 preset's evaluation epsilon).
@@ -30,8 +30,8 @@ from ._common import finish, parser, setup
 
 def _game_id(name: str) -> tuple[str, str]:
     """``pong`` / ``ALE/Pong-v5`` -> (rom name, ALE v5 id)."""
-    from agents.dqn.envs import atari_game
-    from agents.dqn.scores import load_scores
+    from engine.dqn.envs import atari_game
+    from engine.dqn.scores import load_scores
 
     try:
         rom = atari_game(name if "/" in name or "-v" in name else name.strip().lower())
@@ -45,7 +45,7 @@ def _game_id(name: str) -> tuple[str, str]:
 
 
 def _suite(args) -> None:
-    from agents.dqn.atari100k import ATARI_100K_GAMES, RESULTS_DIR
+    from engine.dqn.atari100k import ATARI_100K_GAMES, RESULTS_DIR
 
     from . import _atari100k
 
@@ -78,9 +78,9 @@ def _train(env_id: str, steps: int, preset: str, config: str, seed: int, runs_di
     import torch
 
     torch.set_num_threads(threads)
-    from agents.dqn.config import DQNConfig
-    from agents.dqn.trainer import Trainer, run_name
     from engine.config import load_config
+    from engine.dqn.config import DQNConfig
+    from engine.dqn.trainer import Trainer, run_name
 
     cfg = load_config(DQNConfig, config, [f"env.id={env_id}", f"env.preset={preset}",
                                           f"train.total_steps={steps}", *overrides])
@@ -96,7 +96,7 @@ def _plot(game: str, run: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from agents.dqn.scores import reference
+    from engine.dqn.scores import reference
 
     run_dir = Path(run["run_dir"])
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -144,7 +144,7 @@ def main(argv=None):
                    help="atari100k: runs trained at once, one process each (default: one per core)")
     p.add_argument("--report", action="store_true", help="atari100k: only report the finished results; run nothing")
     p.add_argument("--results-dir", default=None,
-                   help="atari100k: where result files are written and read (default agents/dqn/results/atari100k)")
+                   help="atari100k: where result files are written and read (default engine/dqn/results/atari100k)")
     p.add_argument("--reps", type=int, default=2000, help="atari100k: bootstrap replicates of each interval")
     p.add_argument("--collect", nargs="*", default=None, metavar="RUN",
                    help="only report these finished run folders (globs allowed); train nothing")
@@ -159,7 +159,7 @@ def main(argv=None):
         raise UserError("--report needs --suite atari100k")
     args.steps = 10_000_000 if args.steps is None else args.steps
     args.runs_dir = args.runs_dir or "runs/atari-bench"
-    from agents.dqn.scores import human_normalized, reference
+    from engine.dqn.scores import human_normalized, reference
 
     games = [_game_id(g) for g in (args.games or "pong").split(",") if g.strip()]
     if not games:

@@ -27,11 +27,11 @@ def _ours(env_id: str, steps: int, num_envs: int, threads: int, seed: int, confi
     import torch
 
     torch.set_num_threads(threads)
-    from agents.dqn.agent import DQNAgent
-    from agents.dqn.config import DQNConfig
-    from agents.dqn.envs import make_env
-    from agents.dqn.replay import ReplayBuffer
     from engine.config import load_config
+    from engine.dqn.agent import DQNAgent
+    from engine.dqn.config import DQNConfig
+    from engine.dqn.envs import make_env
+    from engine.dqn.replay import ReplayBuffer
 
     cfg = load_config(DQNConfig, config, ["run.device=cpu", *overrides])
     env = make_env(env_id, num_envs, seed=seed, preset=cfg.env.preset, backend="vector", num_threads=1)
@@ -95,7 +95,7 @@ def _sb3(env_id: str, steps: int, threads: int, seed: int) -> dict:
     from stable_baselines3.common.env_util import make_atari_env
     from stable_baselines3.common.vec_env import VecFrameStack
 
-    from agents.dqn.envs import atari_game
+    from engine.dqn.envs import atari_game
 
     gymnasium.register_envs(ale_py)
     camel = "".join(p.capitalize() for p in atari_game(env_id).split("_"))

@@ -17,9 +17,9 @@ def _one(job: tuple) -> dict:
     import torch
 
     torch.set_num_threads(threads)
-    from agents.dqn.config import DQNConfig
-    from agents.dqn.trainer import Trainer
     from engine.config import load_config
+    from engine.dqn.config import DQNConfig
+    from engine.dqn.trainer import Trainer
 
     cfg = load_config(DQNConfig, config, [*overrides, "run.tensorboard=false", "run.save_every=0"])
     trainer = Trainer(cfg, Path(root) / f"seed{seed}", seed=seed, progress=False, echo=lambda text: None)

@@ -1,4 +1,4 @@
-"""Distributed training on Ray: self-play actors for AlphaZero and Ape-X acting for DQN.
+"""Distributed training on Ray: the cluster plumbing shared by AlphaZero self-play and Ape-X DQN.
 
 Ray is the distributed engine (actors, the object store, restarts); this package only says what runs where:
 
@@ -6,8 +6,7 @@ Ray is the distributed engine (actors, the object store, restarts); this package
 * ``connect``: join a cluster (``ray.address``, ``RAY_ADDRESS``) or start a local Ray;
 * ``RaySelfPlay``: the game source of ``SelfPlayRun`` that plays each iteration's chunks on actors
   (``python -m engine.selfplay --ray``);
-* ``ApexTrainer``: Ape-X DQN (Horgan et al. 2018), actors with their own epsilons feeding the learner's
-  prioritized replay (``python -m engine.dqn --ray``).
+* Ape-X DQN's actors and trainer live with the DQN learner (``engine.dqn.apex``, ``python -m engine.dqn --ray``).
 
 Importing this package does not import Ray; the modules that need it import it when used.
 """
@@ -16,13 +15,6 @@ from .cluster import actor_options, await_restart, connect, setup_actor_process
 from .config import RaySection
 from .selfplay import Chunk, RaySelfPlay, SelfPlayActor, make_chunks
 
-__all__ = ["ApexActor", "ApexTrainer", "Chunk", "RaySection", "RaySelfPlay", "SelfPlayActor", "actor_epsilons",
-           "actor_options", "await_restart", "connect", "make_chunks", "setup_actor_process"]
+__all__ = ["Chunk", "RaySection", "RaySelfPlay", "SelfPlayActor", "actor_options", "await_restart", "connect",
+           "make_chunks", "setup_actor_process"]
 
-
-def __getattr__(name):  # Ape-X pulls in torch and agents.dqn (which imports this package): load it on first use
-    if name in ("ApexActor", "ApexTrainer", "actor_epsilons"):
-        from . import apex
-
-        return getattr(apex, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

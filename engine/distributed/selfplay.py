@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cli import UserError
+from ..core import UserError, derived_seed
 from .cluster import actor_options, await_restart, connect, setup_actor_process
 from .config import RaySection
 
@@ -42,8 +42,6 @@ class Chunk:
 
 def make_chunks(num_games: int, chunk_games: int, seed: int) -> list[Chunk]:
     """Split ``num_games`` into chunks of ``chunk_games`` (the last may be smaller), seeds from ``(seed, id)``."""
-    from ..alphazero.run import derived_seed
-
     count = -(-num_games // chunk_games)
     return [Chunk(k, min(chunk_games, num_games - k * chunk_games), derived_seed(seed, "chunk", k))
             for k in range(count)]

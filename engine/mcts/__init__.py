@@ -23,7 +23,6 @@ from .config import MCTSConfig
 from .evaluators import (
     CachedEvaluator,
     Evaluator,
-    ExactEvaluator,
     RolloutEvaluator,
     TimedEvaluator,
     UniformEvaluator,
@@ -33,6 +32,6 @@ from .tree import NO_PARENT, ROOT, UNVISITED, Tree
 
 __all__ = [
     "BatchedMCTS", "MCTSConfig", "SearchResult", "NodeEdges", "tree_seed",
-    "Evaluator", "UniformEvaluator", "RolloutEvaluator", "TimedEvaluator", "ExactEvaluator", "CachedEvaluator",
+    "Evaluator", "UniformEvaluator", "RolloutEvaluator", "TimedEvaluator", "CachedEvaluator",
     "Tree", "ROOT", "UNVISITED", "NO_PARENT",
 ]

@@ -7,7 +7,7 @@ is the network one). The search looks for two optional extensions:
 * ``builtin``: an ``(EVAL_* kind, rollouts)`` pair the compiled search evaluates itself, with no Python
   round trip (``UniformEvaluator``, ``RolloutEvaluator``);
 * ``evaluate_states(states[L, S], legal[L, A])``: evaluators that need positions, not planes
-  (``RolloutEvaluator`` outside the search, ``ExactEvaluator``).
+  (``RolloutEvaluator`` outside the search, ``agents.minimax.ExactEvaluator``).
 
 ``CachedEvaluator`` wraps any of them with a fixed-size table keyed by ``state_hash`` that the compiled search
 reads and fills itself (hits cost no evaluator call).
@@ -68,33 +68,6 @@ class RolloutEvaluator:
         rollout_states(self.game.rules, self.game.params, states, scratch, mask, self._rng, self.rollouts,
                        self.game.max_game_length, values)
         return np.zeros(legal.shape, np.float32), values
-
-
-class ExactEvaluator:
-    """Game-theoretic values from ``agents.minimax.Solver`` (small games: tests and exact references).
-
-    ``policy="uniform"`` gives a flat prior; ``"optimal"`` puts the prior on the optimal moves.
-    """
-
-    def __init__(self, game, policy: str = "uniform"):
-        from agents.minimax import Solver
-
-        if policy not in ("uniform", "optimal"):
-            raise ValueError(f"policy must be 'uniform' or 'optimal', got {policy!r}")
-        self.game = game
-        self.policy = policy
-        self.solver = Solver(game)
-
-    def evaluate_states(self, states, legal):
-        n = states.shape[0]
-        values = np.zeros(n, np.float32)
-        logits = np.zeros(legal.shape, np.float32)
-        for i in range(n):
-            values[i] = self.solver.value(states[i])
-            if self.policy == "optimal":
-                av = self.solver.action_values(states[i])
-                logits[i] = np.where(av == av.max(), 0.0, -10.0)
-        return logits, values
 
 
 class CachedEvaluator:

@@ -21,7 +21,7 @@ from rich.text import Text
 from games import IllegalMove
 
 from ..cli import UserError
-from ..io import atomic_write_text
+from ..core import atomic_write_text
 from .boards import view_for
 from .records import format_game, read_record
 

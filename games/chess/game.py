@@ -14,6 +14,7 @@ import numpy as np
 from ..base import Game, IllegalMove, Rules
 from . import notation as N
 from . import rules as R
+from .pgn import write_pgn
 from .tables import build_params
 
 RULES = Rules(R.init_state, R.legal_mask, R.apply, R.outcome, R.to_play, R.encode, R.state_hash)
@@ -251,8 +252,6 @@ class Chess(Game):
         """The game as PGN (``games.chess.pgn.write_pgn``). Generic record tags map to PGN ones: ``first`` ->
         White, ``second`` -> Black, ``result`` (+1 / 0 / -1 from white's view, e.g. after a resignation) ->
         Result, ``ended by`` -> Termination; other keys become CamelCase tag names."""
-        from .pgn import write_pgn
-
         headers, result = {}, None
         for key, value in (tags or {}).items():
             name = _RECORD_TAGS.get(key) or "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", str(key)) if w)

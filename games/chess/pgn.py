@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base import IllegalMove
-from .game import Chess
+from .. import make
+from ..base import Game, IllegalMove
 from .notation import START_FEN
 
 __all__ = ["PgnError", "PgnGame", "write_pgn", "read_pgn", "iter_pgn", "read_pgn_file", "SEVEN_TAG_ROSTER"]
@@ -48,7 +48,7 @@ class PgnGame:
     final: np.ndarray | None = None
     result: str = "*"
 
-    def states(self, game: Chess) -> list[np.ndarray]:
+    def states(self, game: Game) -> list[np.ndarray]:
         """Every position of the game, the start included."""
         out = [self.start]
         for a in self.actions:
@@ -61,7 +61,7 @@ def _quote(value) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_pgn(game: Chess, actions: Sequence[int], start: np.ndarray | None = None,
+def write_pgn(game: Game, actions: Sequence[int], start: np.ndarray | None = None,
               headers: dict | None = None, result: str | None = None) -> str:
     """PGN of the game ``actions`` played from ``start`` (the initial position by default).
 
@@ -145,9 +145,9 @@ def _line_of(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
-def iter_pgn(text: str, game: Chess | None = None) -> Iterator[PgnGame]:
+def iter_pgn(text: str, game: Game | None = None) -> Iterator[PgnGame]:
     """Games of a PGN text, one by one (``PgnError`` at the first bad one)."""
-    game = game or Chess()
+    game = game or make("chess")  # by name: game.py imports this module to write its records
     if text.startswith("\ufeff"):
         text = text[1:]
     # "%" escape lines are skipped whole (PGN 6: a percent sign in the first column)
@@ -205,7 +205,7 @@ def iter_pgn(text: str, game: Chess | None = None) -> Iterator[PgnGame]:
         yield _build(game, number, headers, moves, None, first_line)
 
 
-def _build(game: Chess, number: int, headers: dict[str, str], moves: list[tuple[str, int]],
+def _build(game: Game, number: int, headers: dict[str, str], moves: list[tuple[str, int]],
            result_token: str | None, line: int) -> PgnGame:
     where = f"PGN game {number} (line {line})"
     fen = headers.get("FEN")
@@ -232,12 +232,12 @@ def _build(game: Chess, number: int, headers: dict[str, str], moves: list[tuple[
     return record
 
 
-def read_pgn(text: str, game: Chess | None = None) -> list[PgnGame]:
+def read_pgn(text: str, game: Game | None = None) -> list[PgnGame]:
     """All games of a PGN text (an empty list for an empty text)."""
     return list(iter_pgn(text, game))
 
 
-def read_pgn_file(path: str | Path, game: Chess | None = None) -> list[PgnGame]:
+def read_pgn_file(path: str | Path, game: Game | None = None) -> list[PgnGame]:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")

@@ -39,6 +39,7 @@ from .rules import (
     RULES,
     WHITE,
 )
+from .sgf import load_sgf, write_sgf
 
 COLOUR_NAMES = ("Black", "White")
 _STONE_CHARS = {EMPTY: ".", BLACK: "X", WHITE: "O"}
@@ -233,8 +234,6 @@ class Go(Game):
         setup and main line replayed; its board size must be this game's, its komi is not used)."""
         t = str(text).strip()
         if t.startswith("("):
-            from .sgf import load_sgf
-
             try:
                 loaded = load_sgf(t, ko_rule=self.ko_rule, max_moves=self.max_game_length)
             except ValueError as err:
@@ -353,8 +352,6 @@ class Go(Game):
         """SGF of a game played from ``start`` (the empty board by default) by ``actions``; ``meta`` goes to
         ``games.go.sgf.write_sgf`` (``black``, ``white``, ``result``, ``comments`` ...). A finished game
         gets its Tromp-Taylor result unless ``result`` is given."""
-        from .sgf import write_sgf
-
         actions = [int(a) for a in actions]
         black, white, to_play = (), (), None
         if start is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import make
 from . import coords
 from .rules import MAX_SIZE, MIN_SIZE
 
@@ -336,13 +337,12 @@ def load_sgf(text: str, move_number: int | None = None, default_komi: float = 7.
     """Read SGF and replay its main line through the rules (every move checked), up to ``move_number``
     moves (all by default). Komi comes from ``KM``, else ``default_komi``. An illegal or out-of-turn move
     raises ``ValueError`` naming the move."""
-    from .game import Go
-
     sgf = read_sgf(text)
     if move_number is not None and (isinstance(move_number, bool) or not 0 <= int(move_number)):
         raise ValueError(f"move number must be >= 0, got {move_number!r}")
     komi = sgf.komi if sgf.komi is not None else default_komi
-    game = Go(size=sgf.size, komi=komi, ko_rule=ko_rule, max_moves=max_moves)
+    # by name from the registry: games.go.game imports this module to write and read its records
+    game = make("go", size=sgf.size, komi=komi, ko_rule=ko_rule, max_moves=max_moves)
     if len(sgf.moves) > game.max_game_length:
         raise ValueError(f"the SGF game has {len(sgf.moves)} moves, more than the maximum length "
                          f"{game.max_game_length} of a {sgf.size}x{sgf.size} game")

@@ -31,9 +31,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.config import save_config, to_dict
-from engine.io import atomic_write, atomic_write_text
-
+from ..config import save_config, to_dict
+from ..core import atomic_write, atomic_write_text
 from .agent import DQNAgent, linear_schedule
 from .config import DQNConfig
 from .envs import PRESETS, VecEnv, atari_game, make_env
@@ -332,7 +331,7 @@ class Trainer:
         end = t.total_steps if stop_after is None else min(t.total_steps, stop_after)
         obs = self._restart_envs()
         interrupted = False
-        progress = _progress(self.progress, end, self.step)
+        progress = ProgressBar(self.progress, end, self.step)
         try:
             with progress:
                 while self.step < end and not self._out_of_time():
@@ -477,7 +476,7 @@ class Trainer:
         return self.agent.updates - getattr(self, "_updates0", 0)
 
 
-class _progress:
+class ProgressBar:
     """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
 
     def __init__(self, enabled: bool, total: int, done: int):

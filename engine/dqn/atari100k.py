@@ -119,7 +119,7 @@ def result_path(agent: str, game: str, seed: int, root: Path | None = None) -> P
 
 def write_result(result: dict, root: Path | None = None) -> Path:
     """Write one finished run (``agent``, ``game``, ``seed``, ``score`` ... ) atomically; returns its path."""
-    from engine.io import atomic_write_text
+    from ..core import atomic_write_text
 
     for key in ("agent", "game", "seed", "score"):
         if key not in result:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.config import ConfigError
-from engine.distributed.config import RaySection
+from ..core import ConfigError
+from ..distributed.config import RaySection
 
 
 @dataclass
@@ -26,7 +26,7 @@ class EnvConfig:
     backend: Literal["vector", "gymnasium"] = "vector"
     """Atari only: ale-py's C++ ``AtariVectorEnv`` or gymnasium's ``AtariPreprocessing`` wrappers."""
     preset: str = "nature"
-    """Atari protocol: ``nature``, ``machado`` or ``atari100k`` (see ``agents.dqn.envs``)."""
+    """Atari protocol: ``nature``, ``machado`` or ``atari100k`` (see ``engine.dqn.envs``)."""
     frame_stack: int = 0
     """frames per observation; 0 = the preset's (4). DRQN uses 1 and lets its LSTM remember."""
     threads: int = 1

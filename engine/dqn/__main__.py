@@ -13,7 +13,7 @@ Without ``--config`` an Atari id uses ``configs/dqn_atari.yaml`` and anything el
 lists the valid ones. With ``--json`` the last line of stdout is the run summary (env, steps, final and best
 evaluation return, wall time, steps/s). Ctrl-C saves a checkpoint, then stops. With ``--ray`` the environments
 run in ``ray.actors`` Ray actors with Ape-X's per-actor epsilons and send prioritised transitions to the learner
-here (engine/distributed/apex.py); ``--resume RUN --ray`` continues such a run.
+here (engine/dqn/apex.py); ``--resume RUN --ray`` continues such a run.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cli import UserError, add_common_args, emit, pin_threads, run_main, stop_on_sigterm
-from .config import ConfigError, load_config
+from ..cli import UserError, add_common_args, emit, pin_threads, run_main, stop_on_sigterm
+from ..config import ConfigError, load_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 
 
 def _default_config(env_id: str) -> Path | None:
-    from agents.dqn.envs import atari_game
+    from .envs import atari_game
 
     try:
         atari = atari_game(env_id) is not None
@@ -71,7 +71,7 @@ def _eval_parser() -> argparse.ArgumentParser:
 
 
 def _resolve_run(resume: str) -> Path:
-    from agents.dqn.trainer import CHECKPOINT
+    from .trainer import CHECKPOINT
 
     path = Path(resume)
     if path.is_file() and path.name == CHECKPOINT:
@@ -86,7 +86,7 @@ def _resolve_run(resume: str) -> Path:
 
 def train_main(argv) -> int:
     args = _train_parser().parse_intermixed_args(argv)
-    from agents.dqn.config import DQNConfig
+    from .config import DQNConfig
 
     bad = [o for o in args.overrides if "=" not in o]
     if bad:
@@ -122,10 +122,10 @@ def train_main(argv) -> int:
     import torch
 
     torch.set_num_threads(cfg.run.threads)
-    from agents.dqn.trainer import Trainer, run_name
+    from .trainer import Trainer, run_name
 
     if args.ray:
-        from .distributed.apex import ApexTrainer as Trainer  # noqa: N814 - the same interface
+        from .apex import ApexTrainer as Trainer  # noqa: N814 - the same interface
 
     _check_env(cfg.env.id)
     if run_dir is None:
@@ -149,7 +149,7 @@ def train_main(argv) -> int:
 
 
 def _check_env(env_id: str) -> None:
-    from agents.dqn.envs import make_env
+    from .envs import make_env
 
     try:
         make_env(env_id, 1).close()
@@ -164,10 +164,11 @@ def eval_main(argv) -> int:
 
     torch.set_num_threads(1)
     import nets
-    from agents.dqn.agent import DQNAgent
-    from agents.dqn.config import DQNConfig
-    from agents.dqn.trainer import CHECKPOINT, build_env, env_preset, evaluate
-    from engine.config import from_dict
+
+    from ..config import from_dict
+    from .agent import DQNAgent
+    from .config import DQNConfig
+    from .trainer import CHECKPOINT, build_env, env_preset, evaluate
 
     path = Path(args.checkpoint)
     if path.is_dir():
