@@ -249,16 +249,16 @@ def test_suite_smoke_on_two_games_then_report(tmp_path, capsys):
     common = ["--suite", "atari100k", "--agent", "drq_eps", "--games", "pong,boxing", "--seeds", "0",
               "--results-dir", str(tmp_path / "results"), "--plots-dir", str(tmp_path / "plots"), "--reps", "200",
               "--json", "--out", str(tmp_path / "out.json")]
-    atari.main(common + ["--steps", "300", "--workers", "1", "--runs-dir", str(tmp_path / "runs"),
-                         "train.learning_starts=100", "train.buffer_size=1000", "eval.episodes=2",
+    atari.main(common + ["--steps", "200", "--workers", "1", "--runs-dir", str(tmp_path / "runs"),
+                         "train.learning_starts=150", "train.buffer_size=1000", "eval.episodes=2",
                          "eval.max_steps=150", "eval.num_envs=2", "run.save_every=0"])
     first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [(g["game"], g["seed"]) for g in first["games"]] == [("boxing", 0), ("pong", 0)]
     for g in first["games"]:
         assert np.isfinite(g["score"]) and np.isfinite(g["hns"])
         saved = json.loads((tmp_path / "results" / "drq_eps" / f"{g['game']}__seed0.json").read_text())
-        # one update per step from step 100 through step 300
-        assert saved["steps"] == 300 and saved["eval_episodes"] == 2 and saved["updates"] == 201
+        # one update per step from step 150 through step 200
+        assert saved["steps"] == 200 and saved["eval_episodes"] == 2 and saved["updates"] == 51
         assert max(saved["eval_returns"]) <= 21 and saved["score"] == g["score"]
     assert first["iqm_low"] <= first["iqm"] <= first["iqm_high"]
     assert first["published"]["drq_eps"]["games"] == 26
