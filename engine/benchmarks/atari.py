@@ -5,6 +5,12 @@ mean HNS over the games; a learning-curve PNG per game.
 
     python -m engine.bench atari --games pong,breakout --steps 10000000 --preset nature
     python -m engine.bench atari --games pong --collect runs/ALE_Pong-v5__dqn__0__*   # report finished runs
+    python -m engine.bench atari --suite atari100k --agent drq_eps --games boxing,kangaroo --seeds 0,1,2
+    python -m engine.bench atari --suite atari100k --report --json   # the results kept in the repository
+
+``--suite atari100k`` is the Atari 100k benchmark (docs/atari100k.md, engine/benchmarks/_atari100k.py): 26 games
+(all of them unless ``--games``), 100k agent steps each, one run per worker process, resumable, results kept as one
+JSON per run in engine/dqn/results/atari100k/, compared with the published DER / DrQ(eps) / SPR / BBF scores.
 
 Scores are raw, unclipped, over whole games: the final evaluation of each run (``eval.episodes`` games at the
 preset's evaluation epsilon).
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import statistics
 from pathlib import Path
 
@@ -35,6 +42,26 @@ def _game_id(name: str) -> tuple[str, str]:
     row = load_scores().get(rom)
     camel = "".join(p.capitalize() for p in rom.split("_"))
     return rom, (row["ale_v5_id"] if row else f"ALE/{camel}-v5")
+
+
+def _suite(args) -> None:
+    from engine.dqn.atari100k import ATARI_100K_GAMES, RESULTS_DIR
+
+    from . import _atari100k
+
+    games = [_game_id(g) for g in args.games.split(",") if g.strip()] if args.games else \
+        [_game_id(g) for g in ATARI_100K_GAMES]
+    if not games:
+        raise UserError("--games is empty")
+    args.steps = 100_000 if args.steps is None else args.steps
+    if args.steps < 1 or args.workers < 1 or args.reps < 1:
+        raise UserError("--steps, --workers and --reps must be >= 1")
+    args.runs_dir = args.runs_dir or "runs/atari100k"
+    args.results_dir = args.results_dir or str(RESULTS_DIR)
+    if args.plots_dir == "bench-results/atari":
+        args.plots_dir = "bench-results/atari100k"
+    result = _atari100k.main(args, games)
+    finish("atari", args, result, None if args.json else _atari100k.text_table(result))
 
 
 def _read_run(run_dir: Path) -> dict | None:
@@ -103,20 +130,38 @@ def _plot(game: str, run: dict, path: Path) -> None:
 
 def main(argv=None):
     p = parser("atari", __doc__)
-    p.add_argument("--games", default="pong", help="comma-separated games: pong,breakout,ms_pacman or ALE ids")
-    p.add_argument("--steps", type=int, default=10_000_000, help="agent steps per game")
-    p.add_argument("--preset", default="nature", choices=["nature", "machado"])
+    p.add_argument("--games", default=None,
+                   help="comma-separated games: pong,breakout,ms_pacman or ALE ids (default: pong; the suite's 26)")
+    p.add_argument("--steps", type=int, default=None, help="agent steps per game (default 10M; atari100k: 100k)")
+    p.add_argument("--preset", default="nature", choices=["nature", "machado", "atari100k"])
     p.add_argument("--config", default="configs/dqn_atari.yaml")
-    p.add_argument("--runs-dir", default="runs/atari-bench", help="where runs are written and looked for")
+    p.add_argument("--runs-dir", default=None,
+                   help="where runs are written and looked for (default runs/atari-bench; atari100k: runs/atari100k)")
+    p.add_argument("--suite", choices=["atari100k"], default=None, help="a benchmark suite (see above)")
+    p.add_argument("--agent", default="drq_eps", help="atari100k: drq_eps or der (configs/<agent>.yaml)")
+    p.add_argument("--seeds", default="0", help="atari100k: comma-separated seeds, one run per game and seed")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="atari100k: runs trained at once, one process each (default: one per core)")
+    p.add_argument("--report", action="store_true", help="atari100k: only report the finished results; run nothing")
+    p.add_argument("--results-dir", default=None,
+                   help="atari100k: where result files are written and read (default engine/dqn/results/atari100k)")
+    p.add_argument("--reps", type=int, default=2000, help="atari100k: bootstrap replicates of each interval")
     p.add_argument("--collect", nargs="*", default=None, metavar="RUN",
                    help="only report these finished run folders (globs allowed); train nothing")
     p.add_argument("--plots-dir", default="bench-results/atari", help="learning-curve PNGs go here")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="configuration overrides for new runs")
     args = p.parse_args(argv)
     setup(args)
+    if args.suite == "atari100k":
+        _suite(args)
+        return 0
+    if args.report:
+        raise UserError("--report needs --suite atari100k")
+    args.steps = 10_000_000 if args.steps is None else args.steps
+    args.runs_dir = args.runs_dir or "runs/atari-bench"
     from engine.dqn.scores import human_normalized, reference
 
-    games = [_game_id(g) for g in args.games.split(",") if g.strip()]
+    games = [_game_id(g) for g in (args.games or "pong").split(",") if g.strip()]
     if not games:
         raise UserError("--games is empty")
     runs: dict[str, dict] = {}

@@ -10,6 +10,9 @@
 - C51's target distribution is the projection of ``r + gamma^n z`` onto the fixed support ``z`` (Algorithm 1).
 - DRQN (Hausknecht & Stone 2015): an LSTM over the backbone's features, trained on sampled sequences from a
   zero state ("bootstrapped random updates") with masked 1-step targets; the actor carries the state.
+- DrQ (Kostrikov, Yarats & Fergus 2020): in the update, each image of the batch (observation and next
+  observation, drawn separately) is shifted by up to +-``augment_pad`` pixels (pad with edge copies, random crop:
+  ``random_shift``), optionally scaled in intensity as Dopamine's ``atari_100k_rainbow_agent.py`` does.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from .config import DQNConfig
 from .replay import Batch, SequenceBatch
 
 __all__ = ["DQNAgent", "categorical_projection", "q_learning_targets", "build_q_network", "network_config",
-           "linear_schedule"]
+           "linear_schedule", "random_shift", "shift_images", "augment_images"]
 
 
 def network_config(cfg: DQNConfig, obs_shape: tuple[int, ...], num_actions: int) -> dict:
@@ -92,6 +95,41 @@ def categorical_projection(next_probs: torch.Tensor, returns: torch.Tensor, disc
     return projected
 
 
+def shift_images(images: torch.Tensor, offsets: torch.Tensor, pad: int) -> torch.Tensor:
+    """Images ``[B, C, H, W]`` padded by ``pad`` pixels (edge copies) and cropped back to ``H x W`` at
+    ``offsets[B, 2]`` (row, column) in ``[0, 2 pad]``: image b moves by ``pad - offsets[b]`` pixels, the same
+    shift for all its channels (the frames of one stack move together). Offset ``(pad, pad)`` is the identity."""
+    if pad == 0:
+        return images
+    b, c, h, w = images.shape
+    padded = F.pad(images, (pad, pad, pad, pad), mode="replicate")          # [B, C, H + 2 pad, W + 2 pad]
+    rows = offsets[:, 0, None] + torch.arange(h, device=images.device)      # [B, H]
+    cols = offsets[:, 1, None] + torch.arange(w, device=images.device)      # [B, W]
+    batch = torch.arange(b, device=images.device)[:, None, None, None]
+    channel = torch.arange(c, device=images.device)[None, :, None, None]
+    return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def random_shift(images: torch.Tensor, pad: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """DrQ's random shift: every image of the batch moves by its own uniform ``(dy, dx)`` in ``[-pad, pad]``."""
+    if pad == 0:
+        return images
+    offsets = torch.randint(0, 2 * pad + 1, (images.shape[0], 2), generator=generator, device=images.device)
+    return shift_images(images, offsets, pad)
+
+
+def augment_images(images: torch.Tensor, pad: int, intensity: float,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """Byte images ``[B, C, H, W]`` -> floats in [0, 1], randomly shifted (``pad``) and scaled in intensity by
+    ``1 + intensity * clip(N(0, 1), -2, 2)`` per image (Dopamine's DrQ; 0 turns either off)."""
+    x = images.float().div_(255.0) if images.dtype == torch.uint8 else images.float()
+    x = random_shift(x, pad, generator)
+    if intensity > 0:
+        noise = torch.randn((x.shape[0], 1, 1, 1), generator=generator, device=x.device).clamp_(-2.0, 2.0)
+        x = x * (1.0 + intensity * noise)
+    return x
+
+
 def _td_loss(td: torch.Tensor, kind: str) -> torch.Tensor:
     if kind == "huber":
         return F.huber_loss(td, torch.zeros_like(td), reduction="none", delta=1.0)
@@ -114,6 +152,9 @@ class DQNAgent:
         self.optimizer = self._make_optimizer()
         self.updates = 0
         self.state = None  # DRQN: the actor's LSTM state, one row per environment
+        t = cfg.train
+        self.augment = len(self.obs_shape) == 3 and (t.augment_pad > 0 or t.augment_intensity > 0)
+        # The shifts draw from torch's global generator, which the Trainer seeds and its checkpoints restore.
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         t = self.cfg.train
@@ -193,6 +234,10 @@ class DQNAgent:
         dev = self.device
         obs = self._as_input(batch.obs, 1)
         next_obs = self._as_input(batch.next_obs, 1)
+        if self.augment:  # DrQ: observation and next observation get independent shifts (as in Dopamine)
+            t = self.cfg.train
+            obs = augment_images(obs, t.augment_pad, t.augment_intensity)
+            next_obs = augment_images(next_obs, t.augment_pad, t.augment_intensity)
         actions = torch.as_tensor(batch.actions, device=dev)
         returns = torch.as_tensor(batch.returns, device=dev)
         discounts = torch.as_tensor(batch.discounts, device=dev)

@@ -26,7 +26,7 @@ class EnvConfig:
     backend: Literal["vector", "gymnasium"] = "vector"
     """Atari only: ale-py's C++ ``AtariVectorEnv`` or gymnasium's ``AtariPreprocessing`` wrappers."""
     preset: str = "nature"
-    """Atari protocol: ``nature`` or ``machado`` (see ``engine.dqn.envs``)."""
+    """Atari protocol: ``nature``, ``machado`` or ``atari100k`` (see ``engine.dqn.envs``)."""
     frame_stack: int = 0
     """frames per observation; 0 = the preset's (4). DRQN uses 1 and lets its LSTM remember."""
     threads: int = 1
@@ -88,6 +88,8 @@ class TrainConfig:
     eps_start: float = 1.0
     eps_end: float = 0.1
     eps_decay_steps: int = 1_000_000
+    eps_decay_start: int = 0
+    """agent steps at eps_start before the decay begins (Dopamine decays after its warm-up: DrQ(eps) uses 1600)."""
     double: bool = False
     """Double DQN (van Hasselt et al. 2016): the online network picks the next action, the target rates it."""
     n_step: int = 1
@@ -99,6 +101,11 @@ class TrainConfig:
     priority_eps: float = 1e-6
     sequence_length: int = 10
     """DRQN: steps per sampled sequence (bootstrapped random updates from a zero LSTM state)."""
+    augment_pad: int = 0
+    """DrQ (Kostrikov et al. 2020) random shift of image observations in the update: pad by this many pixels
+    (edge copies) and crop back at a random offset, i.e. a shift of up to +-augment_pad pixels (0: off)."""
+    augment_intensity: float = 0.0
+    """Dopamine's DrQ intensity augmentation: multiply each image by 1 + s * clip(N(0, 1), -2, 2) (0: off)."""
 
 
 @dataclass
@@ -110,7 +117,7 @@ class EvalConfig:
     """None: the Atari preset's evaluation epsilon (0.05 nature, 0.001 machado); 0 for other environments."""
     num_envs: int = 1
     max_steps: int = 0
-    """stop an evaluation episode after this many agent steps (0: the environment's own limit)."""
+    """Atari: truncate an evaluation episode after this many agent steps (0: the preset's frame limit)."""
 
 
 @dataclass
@@ -179,5 +186,11 @@ class DQNConfig:
             raise ConfigError(f"env.frame_stack must be >= 0, got {self.env.frame_stack}")
         if self.eval.epsilon is not None and not 0.0 <= self.eval.epsilon <= 1.0:
             raise ConfigError(f"eval.epsilon must be in [0, 1], got {self.eval.epsilon}")
-        if self.env.preset not in ("nature", "machado"):
-            raise ConfigError(f"env.preset must be one of nature, machado, got {self.env.preset!r}")
+        from .envs import PRESETS
+
+        if self.env.preset not in PRESETS:
+            raise ConfigError(f"env.preset must be one of {', '.join(sorted(PRESETS))}, got {self.env.preset!r}")
+        if t.augment_pad < 0 or t.augment_intensity < 0 or t.eps_decay_start < 0:
+            raise ConfigError("train.augment_pad, train.augment_intensity and train.eps_decay_start must be >= 0")
+        if (t.augment_pad or t.augment_intensity) and n.recurrent:
+            raise ConfigError("train.augment_pad / train.augment_intensity work on stacked images, not DRQN sequences")

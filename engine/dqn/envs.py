@@ -1,6 +1,6 @@
 """Environments for DQN: the Atari protocols as named presets, ale-py's C++ vector env, gymnasium for the rest.
 
-Two Atari evaluation protocols are common and give different scores, so each run names and logs its preset:
+Three Atari evaluation protocols are used here and give different scores, so each run names and logs its preset:
 
 - ``nature`` (Mnih et al. 2015, the ``NoFrameskip-v4`` setting): deterministic emulator (no sticky actions),
   up to 30 no-op actions at the start of every episode, a life loss ends the episode *for learning* (the game
@@ -8,6 +8,11 @@ Two Atari evaluation protocols are common and give different scores, so each run
   (5 minutes).
 - ``machado`` (Machado et al. 2018, the ALE ``v5`` setting): sticky actions with probability 0.25, no no-ops,
   no life-loss signal, episodes capped at 108,000 frames (30 minutes), evaluation at epsilon 0.001.
+- ``atari100k`` (Kaiser et al. 2019 as run by Dopamine's ``labs/atari_100k``, the setting of DER, DrQ(eps), SPR
+  and BBF): no sticky actions (``sticky_actions = False``), no no-ops (Dopamine's ``AtariPreprocessing`` has
+  none), a life loss ends the episode for learning (``terminal_on_life_loss = True``), episodes capped at
+  27,000 agent steps = 108,000 frames (``max_steps_per_episode = 27000``) in training and evaluation, evaluation
+  at epsilon 0.001 (``epsilon_eval``). ``ATARI_100K_GAMES`` lists its 26 games.
 
 Both: frame skip 4 with the max over the last two frames, 84x84 grayscale, a stack of the 4 newest frames
 (zeros before the episode's first frame), the minimal action set, no FIRE-on-reset, raw (unclipped) rewards
@@ -30,8 +35,8 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
-__all__ = ["AtariPreset", "PRESETS", "VecEnv", "atari_game", "is_atari", "make_env", "vector_env_kwargs",
-           "single_env", "list_presets"]
+__all__ = ["ATARI_100K_GAMES", "AtariPreset", "PRESETS", "VecEnv", "atari_game", "is_atari", "make_env",
+           "vector_env_kwargs", "single_env", "list_presets"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,17 @@ PRESETS: dict[str, AtariPreset] = {
                           terminal_on_life_loss=True, eval_epsilon=0.05, eval_max_episode_frames=18_000),
     "machado": AtariPreset("machado", repeat_action_probability=0.25, noop_max=0, max_episode_frames=108_000,
                            terminal_on_life_loss=False, eval_epsilon=0.001, eval_max_episode_frames=108_000),
+    # Dopamine labs/atari_100k/configs/{DER,DrQ_eps}.gin + discrete_domains/atari_lib.py (see docs/atari100k.md).
+    "atari100k": AtariPreset("atari100k", repeat_action_probability=0.0, noop_max=0, max_episode_frames=108_000,
+                             terminal_on_life_loss=True, eval_epsilon=0.001, eval_max_episode_frames=108_000),
 }
+
+# The 26 games of Atari 100k (Kaiser et al. 2019, Table 1), as ale-py ROM names.
+ATARI_100K_GAMES: tuple[str, ...] = (
+    "alien", "amidar", "assault", "asterix", "bank_heist", "battle_zone", "boxing", "breakout", "chopper_command",
+    "crazy_climber", "demon_attack", "freeway", "frostbite", "gopher", "hero", "jamesbond", "kangaroo", "krull",
+    "kung_fu_master", "ms_pacman", "pong", "private_eye", "qbert", "road_runner", "seaquest", "up_n_down",
+)
 
 
 def list_presets() -> list[str]:

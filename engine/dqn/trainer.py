@@ -62,6 +62,8 @@ def env_preset(cfg: DQNConfig):
 
 def build_env(cfg: DQNConfig, num_envs: int, seed: int, evaluation: bool = False) -> VecEnv:
     preset = env_preset(cfg)
+    if evaluation and preset is not None and cfg.eval.max_steps:  # an Atari evaluation episode's cap, in agent steps
+        preset = dataclasses.replace(preset, eval_max_episode_frames=cfg.eval.max_steps * preset.frame_skip)
     return make_env(cfg.env.id, num_envs, seed=seed, preset=preset or "nature", backend=cfg.env.backend,
                     evaluation=evaluation, num_threads=cfg.env.threads)
 
@@ -219,7 +221,7 @@ class Trainer:
 
     def epsilon(self, step: int) -> float:
         t = self.cfg.train
-        return linear_schedule(t.eps_start, t.eps_end, t.eps_decay_steps, step)
+        return linear_schedule(t.eps_start, t.eps_end, t.eps_decay_steps, max(0, step - t.eps_decay_start))
 
     def beta(self, step: int) -> float:
         t = self.cfg.train
