@@ -228,6 +228,8 @@ def check_command(module: str, argv: list[str]) -> str | None:
 
     try:
         mod = importlib.import_module(module)
+        if not hasattr(mod, "main") and hasattr(mod, "__path__"):  # a package runs its __main__
+            mod = importlib.import_module(module + ".__main__")
     except ImportError as err:
         return f"no module {module}: {err}"
     if not callable(getattr(mod, "main", None)):
