@@ -22,6 +22,28 @@ class UserError(Exception):
     """A problem with what the user asked for (bad option, file, position ...): reported without a traceback."""
 
 
+# Optional dependencies: module -> (what pip installs, the extra of pyproject.toml that brings it).
+_EXTRAS = {"ale_py": ("ale-py", "atari"), "cv2": ("opencv-python-headless", "atari"), "ray": ("ray", "ray"),
+           "chess": ("chess", "dev"), "pettingzoo": ("pettingzoo", "dev")}
+
+
+def missing_extra(module: str, what: str) -> UserError:
+    """The one-line error for an optional dependency that cannot be imported: what needs it and what to install."""
+    package, extra = _EXTRAS.get(module, (module, None))
+    how = f'pip install -e ".[{extra}]"' if extra else f"pip install {package}"
+    return UserError(f"{what} needs {package}, which is not installed: {how}")
+
+
+def require(module: str, what: str) -> None:
+    """Import ``module`` now, or raise ``missing_extra`` (call it before anything is written)."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise missing_extra(module, what) from None
+
+
 def add_common_args(parser: argparse.ArgumentParser, seed: int | None = 0) -> None:
     parser.add_argument("--seed", type=int, default=seed, help="random seed (same seed, same machine: same result)")
     parser.add_argument("--json", action="store_true",
