@@ -1,14 +1,14 @@
 """AlphaZero training by self-play: ``python -m engine.selfplay [--config FILE] [key=value ...]``.
 
     python -m engine.selfplay                                   # the embedded default: Connect Four on the CPU
-    python -m engine.selfplay --config configs/tictactoe.yaml   # tic-tac-toe, a few minutes
-    python -m engine.selfplay --config configs/connect4.yaml mcts.simulations=64 run.iterations=40
+    python -m engine.selfplay --config tictactoe                # tic-tac-toe, a few minutes
+    python -m engine.selfplay --config connect4 mcts.simulations=64 run.iterations=40
     python -m engine.selfplay --resume runs/connect4-20250101-120000   # continue exactly where it stopped
     python -m engine.selfplay --resume RUN_DIR run.iterations=60       # ... and go on for longer
-    python -m engine.selfplay --config configs/connect4.yaml --ray ray.actors=8        # self-play on Ray actors
-    python -m engine.selfplay --config configs/connect4.yaml --ray --address auto      # ... on a running cluster
+    python -m engine.selfplay --config connect4 --ray ray.actors=8     # self-play on Ray actors
+    python -m engine.selfplay --config connect4 --ray --address auto   # ... on a running cluster
 
-With no arguments it runs the embedded default (the content of configs/connect4.yaml): Connect Four in one
+With no arguments it runs the embedded default (the content of engine/configs/connect4.yaml): Connect Four in one
 process on the CPU, a 4-block x 32-channel ResNet, Gumbel AlphaZero with 48 simulations per move, 192 games per
 iteration played 64 at a time, 12 iterations, each followed by games against the previous network, the random
 player and pure MCTS with 1,000 rollouts; it writes runs/connect4-<time>/ (see engine/alphazero/run.py).
@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli import UserError, add_common_args, emit, run_main
+from .cli import UserError, add_common_args, emit, require, run_main
 
 
 def main(argv=None):
@@ -30,7 +30,9 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="dotted config overrides, e.g. mcts.simulations=200 run.iterations=5")
-    p.add_argument("--config", type=Path, default=None, help="YAML config (default: the embedded Connect Four one)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="YAML file or shipped config name: chess, connect4, go9, go19, tictactoe (default: the embedded"
+                        " Connect Four one)")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR", help="continue the run in this folder")
     p.add_argument("--out", type=Path, default=None, metavar="RUN_DIR", help="run folder (default runs/<game>-<time>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (summary lines only)")
@@ -45,6 +47,8 @@ def main(argv=None):
     stop_on_sigterm()  # `kill` stops like Ctrl-C: the last finished iteration is on disk
     from .alphazero import SelfPlayRun, make_config
 
+    if args.ray:
+        require("ray", "--ray")  # before any run folder exists
     if args.address is not None:
         if not args.ray:
             raise UserError("--address needs --ray")

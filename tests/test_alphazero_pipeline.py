@@ -50,13 +50,13 @@ def tiny(*extra):
 
 # ----------------------------------------------------------------------------------------------- configs
 def test_embedded_default_is_configs_connect4_yaml():
-    assert config_dict(make_config()) == config_dict(make_config(ROOT / "configs" / "connect4.yaml"))
+    assert config_dict(make_config()) == config_dict(make_config(ROOT / "engine" / "configs" / "connect4.yaml"))
     assert make_config().game.name == "connect4"
 
 
 @pytest.mark.parametrize("name", ["tictactoe", "connect4", "go9", "go19", "chess"])
 def test_config_files_load(name):
-    cfg = make_config(ROOT / "configs" / f"{name}.yaml")
+    cfg = make_config(ROOT / "engine" / "configs" / f"{name}.yaml")
     game = games.make(cfg.game.name, **cfg.game.options)
     assert game.num_actions > 0 and cfg.run.iterations >= 1
 
@@ -64,7 +64,7 @@ def test_config_files_load(name):
 def test_go9_config_self_play_writes_sgf_records():
     """configs/go9.yaml (with a tiny net and search) plays whole Go games: 17 planes, the pass action, SGF records
     with both players named."""
-    cfg = make_config(ROOT / "configs" / "go9.yaml",
+    cfg = make_config(ROOT / "engine" / "configs" / "go9.yaml",
                       ["net.blocks=1", "net.channels=8", "net.global_pool_channels=0", "mcts.simulations=4",
                        "selfplay.parallel_games=2", "selfplay.resign_threshold=-1.0"])
     game = games.make(cfg.game.name, **cfg.game.options)

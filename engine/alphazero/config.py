@@ -11,7 +11,7 @@
     ray:      actors and resources of a distributed run (``--ray``; ``engine.distributed``)
 
 ``DEFAULT`` is the embedded default of ``python -m engine.selfplay`` (no arguments): it is exactly the content of
-``configs/connect4.yaml`` (a test checks this).
+``engine/configs/connect4.yaml`` (a test checks this).
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def _need(ok: bool, key: str, what: str, value) -> None:
         raise ConfigError(f"{key} must be {what}, got {value!r}")
 
 
-# The embedded default: Connect Four on the CPU, one process. Kept equal to configs/connect4.yaml.
+# The embedded default: Connect Four on the CPU, one process. Kept equal to engine/configs/connect4.yaml.
 DEFAULT: dict = {
     "game": {"name": "connect4", "options": {}},
     "net": {"trunk": "resnet", "blocks": 4, "channels": 32, "value_hidden": 64},
