@@ -22,7 +22,10 @@ def _one(job: tuple) -> dict:
     from agents.dqn.trainer import Trainer
     from engine.config import load_config
 
-    cfg = load_config(DQNConfig, config, [*overrides, "run.tensorboard=false", "run.save_every=0"])
+    # Only what leaves the run itself unchanged is overridden: a checkpoint (run.save_every) restarts the
+    # episodes so that a resumed run goes on exactly, so dropping the checkpoints would train another run than
+    # ``python -m engine.dqn`` with the same seed.
+    cfg = load_config(DQNConfig, config, [*overrides, "run.tensorboard=false"])
     trainer = Trainer(cfg, Path(root) / f"seed{seed}", seed=seed, progress=False, echo=lambda text: None)
     summary = trainer.run()
     summary["seed"] = seed
