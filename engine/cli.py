@@ -141,6 +141,19 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _terminate)
 
 
+def add_threads_arg(parser: argparse.ArgumentParser) -> None:
+    """``--threads N`` for a command that runs a network (read it with ``pin_threads_of(args)``)."""
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch / OpenMP threads (default 1: more threads than free cores slow a search down)")
+
+
+def pin_threads_of(args) -> None:
+    """``pin_threads(args.threads)``, a bad count being a ``UserError``."""
+    if args.threads < 1:
+        raise UserError(f"--threads must be >= 1, got {args.threads}")
+    pin_threads(args.threads)
+
+
 def pin_threads(n: int = 1) -> None:
     """Pin torch and OpenMP/BLAS threads (two threads on two busy cores collapse; see README), and keep freed
     memory in the process (``tune_allocator``)."""

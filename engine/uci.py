@@ -47,7 +47,7 @@ from games import IllegalMove
 from games.chess.notation import legal_move_list
 from games.chess.score import value_to_cp
 
-from .cli import UserError, make_game, run_main, seed_everything
+from .cli import UserError, make_game, pin_threads, run_main, seed_everything
 
 ENGINE_NAME = "rlengine"
 ENGINE_AUTHOR = "the rlengine authors"
@@ -665,6 +665,7 @@ def main(argv=None):
     if args.simulations < 1:
         raise UserError(f"--simulations must be at least 1, got {args.simulations}")
     seed_everything(args.seed)
+    pin_threads(1)  # one thread until the GUI sets the Threads option
     game = make_game("chess", args.game_option)
     factory, network = build_player_factory(game, args.checkpoint, args.seed,
                                             lambda m: print(m, file=sys.stderr, flush=True))
