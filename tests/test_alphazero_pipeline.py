@@ -50,7 +50,9 @@ def tiny(*extra):
 
 # ----------------------------------------------------------------------------------------------- configs
 def test_embedded_default_is_configs_connect4_yaml():
-    assert config_dict(make_config()) == config_dict(make_config(ROOT / "engine" / "configs" / "connect4.yaml"))
+    # the shipped file (the run of `python -m engine.selfplay`) is the embedded default plus its stopping rule
+    assert config_dict(make_config(None, ["run.iterations=60", "run.target_mcts_score=0.55"])) == \
+        config_dict(make_config(ROOT / "engine" / "configs" / "connect4.yaml"))
     assert make_config().game.name == "connect4"
 
 
@@ -407,7 +409,7 @@ def test_tiny_run_writes_the_run_folder_and_resumes(tmp_path):
     folder = tmp_path / "run"
     assert out["iterations"] == 2 and out["stopped"] == "done"
     for name in ("config.yaml", "metrics.csv", "elo.png", "losses.png", "checkpoints/latest.pt",
-                 "checkpoints/best.pt", "checkpoints/iter-0000.pt", "checkpoints/iter-0002.pt",
+                 "checkpoints/newest.pt", "README.txt", "checkpoints/iter-0000.pt", "checkpoints/iter-0002.pt",
                  "replay-0002.npz", "selfplay-0002.npz", "games/iter-0001.txt", "seed.txt"):
         assert (folder / name).exists(), name
     assert not (folder / "replay-0001.npz").exists() and not (folder / "selfplay-0001.npz").exists()
@@ -479,7 +481,8 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.mark.parametrize("point", sorted(_KILL_AT))
 def test_resume_after_sigkill_loses_at_most_the_unfinished_iteration(tmp_path, point):
-    overrides = TINY[:-2] + ["run.iterations=3", "run.device=cpu", "run.tensorboard=false", "run.plots=false"]
+    overrides = TINY[:-2] + ["run.iterations=3", "run.device=cpu", "run.tensorboard=false", "run.plots=false",
+                             "run.target_mcts_score=0"]  # the command's default config stops at a target
     # the uninterrupted run
     straight = _selfplay(["--out", str(tmp_path / "a"), "--seed", "5", *overrides])
     assert straight.wait(timeout=300) == 0, straight.stdout.read()
