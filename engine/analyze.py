@@ -2,7 +2,7 @@
 
     python -m engine.analyze connect4 4453 "" 444444 --simulations 800
     python -m engine.analyze connect4 --positions ../shared/data/connect4/Test_L3_R1 --simulations 200 --json
-    python -m engine.analyze tictactoe "a1 b2" --checkpoint runs/tictactoe-.../checkpoints/best.pt
+    python -m engine.analyze tictactoe "a1 b2" --checkpoint runs/tictactoe-.../checkpoints/newest.pt
     python -m engine.analyze chess "rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 1" --checkpoint C
 
 Positions come from the arguments or ``--positions FILE`` (one per line; ``game.parse_position`` reads each:

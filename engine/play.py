@@ -3,7 +3,7 @@
     python -m engine.play tictactoe
     python -m engine.play connect4 --color second --level hard
     python -m engine.play go --size 9 --time 2           # or: go size=13 komi=6.5, go19
-    python -m engine.play chess --checkpoint runs/chess/checkpoints/best.pt --simulations 400
+    python -m engine.play chess --checkpoint runs/chess/checkpoints/newest.pt --simulations 400
     python -m engine.play chess --position "r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1"
     printf 'e2e4\\nquit\\n' | python -m engine.play chess     # works through pipes: plain text, no colours
 
