@@ -10,9 +10,10 @@ from .base import (
     MoveStat,
     RandomAgent,
     agent_kinds,
+    best_available,
     make,
     register_agent,
 )
 
-__all__ = ["Agent", "AgentError", "Decision", "MinimaxAgent", "MoveStat", "RandomAgent", "agent_kinds", "make",
-           "register_agent"]
+__all__ = ["Agent", "AgentError", "Decision", "MinimaxAgent", "MoveStat", "RandomAgent", "agent_kinds",
+           "best_available", "make", "register_agent"]

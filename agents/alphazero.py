@@ -1,7 +1,7 @@
 """The AlphaZero player: a trained policy/value network guiding ``BatchedMCTS`` (Silver et al. 2018).
 
     agents.make("alphazero", game)                         # the shipped checkpoint of the game
-    agents.make("alphazero:runs/connect4-.../checkpoints/best.pt", game, simulations=400, gumbel=True)
+    agents.make("alphazero:runs/connect4-.../checkpoints/newest.pt", game, simulations=400, gumbel=True)
 
 The default checkpoint is ``agents/checkpoints/<game>.pt`` (installed with the package: tic-tac-toe and Connect
 Four ship one). Play has no noise (``MCTSConfig.for_play``): PUCT plays the most visited move, Gumbel the

@@ -145,6 +145,24 @@ def make(spec: str, game, **kwargs) -> Agent:
     return factory(game, arg or None, **kwargs)
 
 
+# Without a network: MCTS over a game's own evaluator where it has one (best_available).
+_NO_NETWORK_PLAYERS = {
+    "chess": ("mcts-material", "MCTS over the material and quiescence evaluator (agents/material.py)"),
+}
+
+
+def best_available(game) -> tuple[str, str]:
+    """``(spec, description)`` of the strongest player for ``game`` that needs nothing from the user: the AlphaZero
+    player when a network is shipped for the game, else MCTS over the game's own evaluator (chess: material and
+    quiescence), else pure MCTS with random rollouts. ``engine.play``, ``engine.analyze`` and ``engine.uci`` use it
+    when given no checkpoint."""
+    from .alphazero import default_checkpoint
+
+    if default_checkpoint(game).is_file():
+        return "alphazero", f"the shipped AlphaZero network ({default_checkpoint(game).name})"
+    return _NO_NETWORK_PLAYERS.get(game.name, ("mcts", "pure MCTS with random rollouts"))
+
+
 def _make_random(game, arg, seed=0, **_):
     return RandomAgent(game, seed=seed)
 

@@ -406,8 +406,9 @@ class MaterialEvaluator:
         return int(evaluate_position(np.ascontiguousarray(state), _TABLE, _PHASE_WEIGHT, PIECE_VALUES))
 
 
-def make_material_mcts(game, arg, seed=0, simulations=None, **_) -> Agent:
-    """``mcts-material[:N]``: MCTS with ``MaterialEvaluator`` (chess), N simulations per move (800 by default)."""
+def make_material_mcts(game, arg, seed=0, simulations=None, time_limit=None, **_) -> Agent:
+    """``mcts-material[:N]``: MCTS with ``MaterialEvaluator`` (chess), N simulations per move (800 by default);
+    ``time_limit`` (seconds) searches that long a move instead."""
     from engine.mcts import MCTSConfig
 
     from .mcts import MCTSAgent
@@ -420,4 +421,4 @@ def make_material_mcts(game, arg, seed=0, simulations=None, **_) -> Agent:
     if n < 1:
         raise ValueError(f"mcts-material:{arg}: simulations must be >= 1")
     return MCTSAgent(game, MaterialEvaluator(game), MCTSConfig(simulations=n, dirichlet_epsilon=0.0), seed=seed,
-                     name=f"mcts-material:{n}")
+                     name=f"mcts-material:{n}", time_limit=time_limit)

@@ -2,7 +2,7 @@
 
     python -m engine.analyze connect4 4453 "" 444444 --simulations 800
     python -m engine.analyze connect4 --positions ../shared/data/connect4/Test_L3_R1 --simulations 200 --json
-    python -m engine.analyze tictactoe "a1 b2" --checkpoint runs/tictactoe-.../checkpoints/best.pt
+    python -m engine.analyze tictactoe "a1 b2" --checkpoint runs/tictactoe-.../checkpoints/newest.pt
     python -m engine.analyze chess "rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 1" --checkpoint C
 
 Positions come from the arguments or ``--positions FILE`` (one per line; ``game.parse_position`` reads each:
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -36,6 +37,23 @@ def read_positions(path: Path, game) -> list[str]:
             line = line.split()[0]  # Pons' "moves score" lines
         lines.append(line)
     return lines
+
+
+def _analyst(game, args):
+    """The searching player: the AlphaZero network of ``--checkpoint`` or the game's shipped one, else (announced
+    on stderr) the best player without a network, as ``engine.play`` falls back (``agents.best_available``)."""
+    import agents
+    from agents.alphazero import make_alphazero
+
+    spec, what = agents.best_available(game)
+    if args.checkpoint is not None or spec == "alphazero":
+        agent = make_alphazero(game, args.checkpoint, seed=args.seed, simulations=args.simulations,
+                               gumbel=args.gumbel, device=args.device, top=args.top, precision=args.precision)
+        agent.max_batch = args.batch
+        return agent, "alphazero"
+    print(f"note: no AlphaZero network is shipped for {game.name}; analysing with {what} ({spec}); give "
+          f"--checkpoint for a trained network", file=sys.stderr, flush=True)
+    return agents.make(spec, game, seed=args.seed, simulations=args.simulations, top=args.top), spec
 
 
 def main(argv=None):
@@ -80,13 +98,12 @@ def main(argv=None):
         if game.is_terminal(state):
             raise UserError(f"position {k + 1} ({text!r}) is a finished game: there is nothing to analyse")
         states.append(state)
-    from agents.alphazero import make_alphazero
-
-    agent = make_alphazero(game, args.checkpoint, seed=args.seed, simulations=args.simulations, gumbel=args.gumbel,
-                           device=args.device, top=args.top, precision=args.precision)
-    agent.max_batch = args.batch
+    agent, player = _analyst(game, args)
     t0 = time.perf_counter()
-    decisions = agent.choose_batch(states)
+    if hasattr(agent, "choose_batch"):
+        decisions = agent.choose_batch(states)
+    else:
+        decisions = [agent.choose(state) for state in states]
     seconds = time.perf_counter() - t0
     for text, state, d in zip(texts, states, decisions, strict=True):
         record = {
@@ -105,7 +122,8 @@ def main(argv=None):
             for m in record["top"]:
                 print(f"    {m['move']:>8}  visits {m['visits']:>6}  prior {m['prior']:.3f}  q {m['q']:+.3f}")
     summary = {"summary": True, "game": game.name, "positions": len(states), "simulations": args.simulations,
-               "checkpoint": str(args.checkpoint or "shipped"), "seconds": round(seconds, 3),
+               "player": player, "checkpoint": str(args.checkpoint or "shipped") if player == "alphazero" else None,
+               "seconds": round(seconds, 3),
                "positions_per_second": round(len(states) / seconds, 2) if seconds > 0 else None}
     if args.json:
         print(json.dumps(summary), flush=True)

@@ -32,7 +32,7 @@ import numpy as np
 import agents as agents_mod
 from agents.base import Agent, AgentError, Decision
 
-from .cli import UserError, add_common_args, emit, make_game, run_main, seed_everything
+from .cli import UserError, add_common_args, add_threads_arg, emit, make_game, pin_threads_of, run_main, seed_everything
 from .elo import fit_elo
 
 
@@ -204,8 +204,10 @@ def main(argv=None):
                         "played with both colours)")
     add_precision_argument(p)
     add_common_args(p)
+    add_threads_arg(p)
     args = p.parse_args(argv)
     check_precision(args.precision, "--precision")
+    pin_threads_of(args)
     if len(args.players) < 2:
         raise UserError("the arena needs at least two players")
     if args.games < 1:

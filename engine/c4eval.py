@@ -31,7 +31,7 @@ import numpy as np
 from agents.base import Agent
 from agents.connect4_solver import ILLEGAL, Connect4Solver
 
-from .cli import UserError, add_common_args, emit, run_main, seed_everything
+from .cli import UserError, add_common_args, add_threads_arg, emit, pin_threads_of, run_main, seed_everything
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SETS = ("Test_L3_R1", "Test_L2_R1")
@@ -215,8 +215,10 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=256, help="positions per choose_batch call (batched agents)")
     add_precision_argument(p)
     add_common_args(p)
+    add_threads_arg(p)
     args = p.parse_args(argv)
     check_precision(args.precision, "--precision")
+    pin_threads_of(args)
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be at least 1, got {args.limit}")
     seed_everything(args.seed)

@@ -16,8 +16,31 @@ import yaml
 
 from .core import UserError, pin_threads, seed_everything, stop_on_sigterm, tune_allocator
 
-__all__ = ["UserError", "add_common_args", "emit", "make_game", "parse_key_values", "parse_value", "pin_threads",
-           "run_main", "seed_everything", "stop_on_sigterm", "tune_allocator"]
+__all__ = ["UserError", "add_common_args", "add_threads_arg", "emit", "make_game", "missing_extra", "parse_key_values",
+           "parse_value", "pin_threads", "pin_threads_of", "require", "run_main", "seed_everything", "stop_on_sigterm",
+           "tune_allocator"]
+
+
+# Optional dependencies: module -> (what pip installs, the extra of pyproject.toml that brings it).
+_EXTRAS = {"ale_py": ("ale-py", "atari"), "cv2": ("opencv-python-headless", "atari"), "ray": ("ray", "ray"),
+           "chess": ("chess", "dev"), "pettingzoo": ("pettingzoo", "dev")}
+
+
+def missing_extra(module: str, what: str) -> UserError:
+    """The one-line error for an optional dependency that cannot be imported: what needs it and what to install."""
+    package, extra = _EXTRAS.get(module, (module, None))
+    how = f'pip install -e ".[{extra}]"' if extra else f"pip install {package}"
+    return UserError(f"{what} needs {package}, which is not installed: {how}")
+
+
+def require(module: str, what: str) -> None:
+    """Import ``module`` now, or raise ``missing_extra`` (call it before anything is written)."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise missing_extra(module, what) from None
 
 
 def add_common_args(parser: argparse.ArgumentParser, seed: int | None = 0) -> None:
@@ -86,3 +109,16 @@ def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(code or 0)
+
+
+def add_threads_arg(parser: argparse.ArgumentParser) -> None:
+    """``--threads N`` for a command that runs a network (read it with ``pin_threads_of(args)``)."""
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch / OpenMP threads (default 1: more threads than free cores slow a search down)")
+
+
+def pin_threads_of(args) -> None:
+    """``pin_threads(args.threads)``, a bad count being a ``UserError``."""
+    if args.threads < 1:
+        raise UserError(f"--threads must be >= 1, got {args.threads}")
+    pin_threads(args.threads)

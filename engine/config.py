@@ -1,6 +1,9 @@
 """Typed configuration: dataclasses filled from YAML files and dotted command-line overrides.
 
-    cfg = load_config(SelfPlayConfig, "configs/connect4.yaml", ["mcts.simulations=200", "train.lr=0.01"])
+    cfg = load_config(SelfPlayConfig, "connect4", ["mcts.simulations=200", "train.lr=0.01"])
+
+A configuration is a YAML file or the name of a shipped one (``connect4``, ``configs/go9.yaml``: see
+``engine.configs``), found from any directory.
 
 An unknown key or a value of the wrong type is a ``ConfigError`` that names the key and lists the valid ones.
 ``save_config`` writes the resolved configuration (YAML) into a run folder, ``load_config`` reads it back.
@@ -191,11 +194,26 @@ def read_yaml(path: str | Path) -> dict:
     return data
 
 
+def find_config(path: str | Path) -> Path:
+    """The file a ``--config`` value names: an existing file, else the shipped configuration of that name
+    (``go9``, ``go9.yaml``, ``configs/go9.yaml``); neither is a ``ConfigError`` that lists the shipped ones."""
+    from . import configs
+
+    path = Path(path)
+    if path.is_file():
+        return path
+    found = configs.shipped(path)
+    if found is not None:
+        return found
+    raise ConfigError(f"config {path} does not exist (a YAML file, or one of the shipped configs: "
+                      f"{', '.join(configs.names())})")
+
+
 def load_config(cls, path: str | Path | None = None, overrides: Sequence[str] = (), base: dict | None = None):
-    """Defaults of ``cls``, then ``base``, then the YAML file, then dotted overrides."""
+    """Defaults of ``cls``, then ``base``, then the YAML file (a path or a shipped name), then dotted overrides."""
     data: dict = dict(base or {})
     if path is not None:
-        data = _merge(data, read_yaml(path))
+        data = _merge(data, read_yaml(find_config(path)))
     data = apply_overrides(data, overrides, cls)
     return from_dict(cls, data)
 

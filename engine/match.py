@@ -1,7 +1,7 @@
 """A match between two players with every game played at once: ``python -m engine.match GAME A B --games N``.
 
     python -m engine.match connect4 alphazero mcts:1000 --games 100 --simulations 800 --json
-    python -m engine.match tictactoe alphazero:runs/tictactoe-.../checkpoints/best.pt random --games 50
+    python -m engine.match tictactoe alphazero:runs/tictactoe-.../checkpoints/newest.pt random --games 50
 
 Players are ``random``, ``mcts:N`` (pure MCTS, N rollout simulations a move: ``MCTSConfig.pure``, as in
 ``agents.make``) and ``alphazero[:CHECKPOINT]`` (the shipped network of the game by default, ``--simulations`` a

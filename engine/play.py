@@ -3,7 +3,7 @@
     python -m engine.play tictactoe
     python -m engine.play connect4 --color second --level hard
     python -m engine.play go --size 9 --time 2           # or: go size=13 komi=6.5, go19
-    python -m engine.play chess --checkpoint runs/chess/checkpoints/best.pt --simulations 400
+    python -m engine.play chess --checkpoint runs/chess/checkpoints/newest.pt --simulations 400
     python -m engine.play chess --position "r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1"
     printf 'e2e4\\nquit\\n' | python -m engine.play chess     # works through pipes: plain text, no colours
 
@@ -45,7 +45,13 @@ LEVELS = {
 DEFAULT_LEVEL = "medium"
 
 
-def level_simulations(level: str) -> int:
+LEVEL_SECONDS_GO = {"beginner": 0.5, "easy": 1.0, "medium": 3.0, "hard": 10.0, "expert": 30.0}
+"""Go without a network: seconds a move of each level. Pure MCTS's Go playouts are so fast that a simulation
+count says little (800 took 0.0 s on 9x9) and is far too few on 19x19, so a Go opponent without a network or an
+explicit ``--simulations`` searches for a time."""
+
+
+def level_name(level: str) -> str:
     names = list(LEVELS)
     key = str(level).strip().lower()
     if key.isdigit() and 1 <= int(key) <= len(names):
@@ -53,7 +59,15 @@ def level_simulations(level: str) -> int:
     if key not in LEVELS:
         raise UserError(f"unknown level {level!r}; levels: " +
                         ", ".join(f"{i + 1}/{n} ({LEVELS[n]} simulations)" for i, n in enumerate(names)))
-    return LEVELS[key]
+    return key
+
+
+def level_simulations(level: str) -> int:
+    return LEVELS[level_name(level)]
+
+
+def game_is_go(args) -> bool:
+    return str(args.game).lower().startswith("go")
 
 
 class TerminalScreen:
@@ -175,7 +189,10 @@ def agent_factory(args, screen: TerminalScreen):
     from nets.precision import check_precision
 
     check_precision(args.precision, "--precision")
-    kwargs = {"seed": args.seed, "simulations": simulations, "time_limit": args.time, "precision": args.precision}
+    time_limit = args.time
+    if time_limit is None and args.simulations is None and not explicit:
+        time_limit = LEVEL_SECONDS_GO.get(level_name(args.level)) if game_is_go(args) else None
+    kwargs = {"seed": args.seed, "simulations": simulations, "time_limit": time_limit, "precision": args.precision}
 
     def build(spec: str, game):
         if screen.live:
@@ -200,10 +217,12 @@ def agent_factory(args, screen: TerminalScreen):
                     reason = f"none is shipped for {game.name}"
                 else:
                     reason = str(err)
-                screen.say(f"note: no AlphaZero network ({reason}); playing pure MCTS (random rollouts) instead",
-                           "yellow")
-                agent = build("mcts", game)
-        if args.time is not None and getattr(agent, "time_limit", None) != args.time:
+                spec, what = agents.best_available(game)
+                if spec == "alphazero":  # a shipped network that did not load: the best player without one
+                    spec, what = "mcts", "pure MCTS with random rollouts"
+                screen.say(f"note: no AlphaZero network ({reason}); playing {what} ({spec}) instead", "yellow")
+                agent = build(spec, game)
+        if time_limit is not None and getattr(agent, "time_limit", None) != time_limit:
             screen.say(f"note: {agent.name} does not take --time; it searches a fixed number of simulations",
                        "yellow")
         budget = ""

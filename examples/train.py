@@ -441,7 +441,9 @@ def train_config(args, preset: Mapping | None = None, prefix: str = "") -> Train
 
 
 def setup(args) -> Clock:
-    """Pin threads, seed every generator, pick the device, create the run folder; starts the clock."""
+    """Pin threads, seed every generator, pick the device; starts the clock. The run folder is made by the first
+    file written into it (every write is atomic and makes its folder), so a run that fails on its arguments or
+    data leaves no empty folder behind."""
     if args.threads < 1:
         raise UserError(f"--threads must be >= 1, got {args.threads}")
     if args.limit is not None and args.limit < 1:
@@ -450,7 +452,6 @@ def setup(args) -> Clock:
     seed_everything(args.seed)
     torch.manual_seed(args.seed)
     args.device = nets.pick_device(args.device)
-    Path(args.run_dir).mkdir(parents=True, exist_ok=True)
     args.run_clock = Clock()                     # trainers that resume credit it with their earlier sessions
     return args.run_clock
 

@@ -50,13 +50,15 @@ def tiny(*extra):
 
 # ----------------------------------------------------------------------------------------------- configs
 def test_embedded_default_is_configs_connect4_yaml():
-    assert config_dict(make_config()) == config_dict(make_config(ROOT / "configs" / "connect4.yaml"))
+    # the shipped file (the run of `python -m engine.selfplay`) is the embedded default plus its stopping rule
+    assert config_dict(make_config(None, ["run.iterations=60", "run.target_mcts_score=0.55"])) == \
+        config_dict(make_config(ROOT / "engine" / "configs" / "connect4.yaml"))
     assert make_config().game.name == "connect4"
 
 
 @pytest.mark.parametrize("name", ["tictactoe", "connect4", "go9", "go19", "chess"])
 def test_config_files_load(name):
-    cfg = make_config(ROOT / "configs" / f"{name}.yaml")
+    cfg = make_config(ROOT / "engine" / "configs" / f"{name}.yaml")
     game = games.make(cfg.game.name, **cfg.game.options)
     assert game.num_actions > 0 and cfg.run.iterations >= 1
 
@@ -64,7 +66,7 @@ def test_config_files_load(name):
 def test_go9_config_self_play_writes_sgf_records():
     """configs/go9.yaml (with a tiny net and search) plays whole Go games: 17 planes, the pass action, SGF records
     with both players named."""
-    cfg = make_config(ROOT / "configs" / "go9.yaml",
+    cfg = make_config(ROOT / "engine" / "configs" / "go9.yaml",
                       ["net.blocks=1", "net.channels=8", "net.global_pool_channels=0", "mcts.simulations=4",
                        "selfplay.parallel_games=2", "selfplay.resign_threshold=-1.0"])
     game = games.make(cfg.game.name, **cfg.game.options)
@@ -407,7 +409,7 @@ def test_tiny_run_writes_the_run_folder_and_resumes(tmp_path):
     folder = tmp_path / "run"
     assert out["iterations"] == 2 and out["stopped"] == "done"
     for name in ("config.yaml", "metrics.csv", "elo.png", "losses.png", "checkpoints/latest.pt",
-                 "checkpoints/best.pt", "checkpoints/iter-0000.pt", "checkpoints/iter-0002.pt",
+                 "checkpoints/newest.pt", "README.txt", "checkpoints/iter-0000.pt", "checkpoints/iter-0002.pt",
                  "replay-0002.npz", "selfplay-0002.npz", "games/iter-0001.txt", "seed.txt"):
         assert (folder / name).exists(), name
     assert not (folder / "replay-0001.npz").exists() and not (folder / "selfplay-0001.npz").exists()
@@ -479,7 +481,8 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.mark.parametrize("point", sorted(_KILL_AT))
 def test_resume_after_sigkill_loses_at_most_the_unfinished_iteration(tmp_path, point):
-    overrides = TINY[:-2] + ["run.iterations=3", "run.device=cpu", "run.tensorboard=false", "run.plots=false"]
+    overrides = TINY[:-2] + ["run.iterations=3", "run.device=cpu", "run.tensorboard=false", "run.plots=false",
+                             "run.target_mcts_score=0"]  # the command's default config stops at a target
     # the uninterrupted run
     straight = _selfplay(["--out", str(tmp_path / "a"), "--seed", "5", *overrides])
     assert straight.wait(timeout=300) == 0, straight.stdout.read()

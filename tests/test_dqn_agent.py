@@ -172,7 +172,7 @@ def test_drqn_learns_on_sequences_and_carries_its_state():
 def test_drqn_trains_end_to_end(tmp_path):
     from engine.dqn.trainer import Trainer
 
-    cfg = load_config(DQNConfig, ROOT / "configs" / "dqn_cartpole.yaml", [
+    cfg = load_config(DQNConfig, ROOT / "engine" / "configs" / "dqn_cartpole.yaml", [
         "net.recurrent=true", "net.lstm_hidden=32", "train.total_steps=300", "train.learning_starts=100",
         "train.train_every=10", "train.gradient_steps=2", "train.sequence_length=5", "eval.every=0",
         "eval.episodes=2", "run.save_every=0", "run.tensorboard=false"])
@@ -182,7 +182,7 @@ def test_drqn_trains_end_to_end(tmp_path):
 
 @pytest.mark.parametrize("name", ["dqn_cartpole", "dqn_atari", "rainbow_atari", "drqn_atari"])
 def test_shipped_configs_load(name):
-    cfg = load_config(DQNConfig, ROOT / "configs" / f"{name}.yaml")
+    cfg = load_config(DQNConfig, ROOT / "engine" / "configs" / f"{name}.yaml")
     if name == "rainbow_atari":
         assert cfg.train.double and cfg.train.prioritized and cfg.train.n_step == 3
         assert cfg.net.dueling and cfg.net.distributional and cfg.net.atoms == 51
@@ -195,7 +195,7 @@ def test_shipped_configs_load(name):
 def test_rainbow_combination_trains_end_to_end(tmp_path):
     from engine.dqn.trainer import Trainer
 
-    cfg = load_config(DQNConfig, ROOT / "configs" / "dqn_cartpole.yaml", [
+    cfg = load_config(DQNConfig, ROOT / "engine" / "configs" / "dqn_cartpole.yaml", [
         "net.dueling=true", "net.distributional=true", "net.v_min=0", "net.v_max=100", "train.double=true",
         "train.prioritized=true", "train.n_step=3", "train.total_steps=400", "train.learning_starts=100",
         "train.train_every=4", "train.gradient_steps=1", "eval.every=0", "eval.episodes=2", "run.save_every=0",

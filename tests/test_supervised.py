@@ -261,7 +261,7 @@ def test_selfplay_init_starts_a_run_from_given_weights(tmp_path):
     ckpt = save_checkpoint(tmp_path / "sup.pt", net, metadata={"game": "tictactoe", "kind": "alphazero-net"})
     overrides = _init_net_overrides(ckpt)
     assert "net.blocks=1" in overrides and "net.channels=8" in overrides
-    cfg = make_config(ROOT / "configs" / "tictactoe.yaml", overrides + ["run.tensorboard=false"])
+    cfg = make_config(ROOT / "engine" / "configs" / "tictactoe.yaml", overrides + ["run.tensorboard=false"])
     run = SelfPlayRun.create(cfg, seed=0, folder=tmp_path / "run", progress=False)
     run.start_from(ckpt)
     for k, v in net.state_dict().items():

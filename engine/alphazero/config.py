@@ -10,8 +10,9 @@
     run:      iterations, device, threads, run folder, logs
     ray:      actors and resources of a distributed run (``--ray``; ``engine.distributed``)
 
-``DEFAULT`` is the embedded default of ``python -m engine.selfplay`` (no arguments): it is exactly the content of
-``configs/connect4.yaml`` (a test checks this).
+``DEFAULT`` is the embedded default, the base of every configuration (a file gives only what it changes);
+``engine/configs/connect4.yaml``, the run of ``python -m engine.selfplay`` without ``--config``, is ``DEFAULT``
+plus its stopping rule (``run.target_mcts_score``, ``run.iterations``; a test checks this).
 """
 
 from __future__ import annotations
@@ -183,7 +184,12 @@ OPPONENTS = ("previous", "best", "random", "mcts")
 @dataclass
 class RunSection:
     iterations: int = 12
-    """Iterations (self-play, training, evaluation) in total; a resumed run goes on to this many."""
+    """Iterations (self-play, training, evaluation) in total; a resumed run goes on to this many. With
+    ``target_mcts_score`` it is the cap: the run stops earlier once its network reaches the target."""
+    target_mcts_score: float = 0.0
+    """Stop after the first evaluation in which the new network scores at least this against pure MCTS with
+    ``eval.mcts_simulations`` rollouts (wins + half the draws, over ``eval.games`` games); 0: no target, run all
+    ``iterations``. Needs ``mcts`` among ``eval.opponents``."""
     device: str = "auto"
     """``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
     threads: int = 1
@@ -196,7 +202,8 @@ class RunSection:
     name: str = ""
     """Run folder name (default ``<game>-<YYYYmmdd-HHMMSS>``)."""
     keep_checkpoints: bool = True
-    """Keep every iteration's net (``checkpoints/iter-NNNN.pt``) besides ``latest.pt`` and ``best.pt``."""
+    """Keep every iteration's net (``checkpoints/iter-NNNN.pt``) besides ``latest.pt`` and the network to play
+    (``newest.pt``, or ``best.pt`` with gating)."""
     tensorboard: bool = True
     """Write TensorBoard logs under ``tb/``."""
     plots: bool = True
@@ -206,6 +213,7 @@ class RunSection:
 
     def validate(self) -> None:
         _need(self.iterations >= 1, "run.iterations", ">= 1", self.iterations)
+        _need(0.0 <= self.target_mcts_score <= 1.0, "run.target_mcts_score", "in [0, 1]", self.target_mcts_score)
         _need(self.threads >= 1, "run.threads", ">= 1", self.threads)
         _need(self.precision in PRECISIONS, "run.precision", f"one of {', '.join(PRECISIONS)}", self.precision)
 
@@ -223,6 +231,10 @@ class SelfPlayConfig:
     ray: RaySection = field(default_factory=RaySection)
 
     def validate(self) -> None:
+        if self.run.target_mcts_score > 0 and ("mcts" not in self.eval.opponents or self.eval.every < 1
+                                               or self.eval.games < 1):
+            raise ConfigError("run.target_mcts_score needs evaluations against pure MCTS: 'mcts' in eval.opponents, "
+                              "eval.every >= 1 and eval.games >= 1 (or run.target_mcts_score: 0)")
         if self.train.value_loss == "wdl" and not self.net.wdl:
             raise ConfigError("train.value_loss: 'wdl' needs a win/draw/loss head: set net.wdl: true")
         if self.train.ownership_weight > 0 and not self.net.ownership:
@@ -241,7 +253,8 @@ def _need(ok: bool, key: str, what: str, value) -> None:
         raise ConfigError(f"{key} must be {what}, got {value!r}")
 
 
-# The embedded default: Connect Four on the CPU, one process. Kept equal to configs/connect4.yaml.
+# The base of every configuration: Connect Four on the CPU, one process. engine/configs/connect4.yaml, the run of
+# `python -m engine.selfplay` without --config, is this plus its stopping rule (a test checks).
 DEFAULT: dict = {
     "game": {"name": "connect4", "options": {}},
     "net": {"trunk": "resnet", "blocks": 4, "channels": 32, "value_hidden": 64},

@@ -34,11 +34,15 @@ def write_plots(rows: list[dict], folder: Path, ratings=None) -> None:
             if r.get("elo", "") not in ("", None):
                 c = r.get("elo_ci95", "")
                 ci.append(float(c) if c not in ("", None) else 0.0)
+        title = "Elo of each network when it was evaluated (metrics.csv)"
         if ratings:  # the latest fit rates every network again with all games so far
             names = [f"iter{x}" for x in xs]
             if all(n in ratings for n in names):
                 elo = [ratings[n].elo for n in names]
                 ci = [ratings[n].ci95 if ratings[n].ci95 < 1e9 else 0.0 for n in names]
+                title = (f"Elo refitted after iteration {xs[-1]} with all games so far\n"
+                         "(metrics.csv keeps each network's rating from when it was evaluated)")
+        ax.set_title(title, fontsize=9)
         ax.errorbar(xs, elo, yerr=ci, marker="o", capsize=3, label="network (search)")
         mx, mcts = _series(rows, "elo_mcts")
         if mx:

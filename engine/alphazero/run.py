@@ -15,12 +15,19 @@ Run folder ``runs/<game>-<time>/``::
 
     config.yaml            the resolved configuration
     checkpoints/latest.pt  the state to resume from (weights, optimizer, counters, Elo games, RNG)
-    checkpoints/iter-NNNN.pt, best.pt   networks of each iteration and the best one (load with nets.load_model,
-                           or play them: agents.make("alphazero:runs/.../best.pt", game))
+    checkpoints/iter-NNNN.pt   the network of each iteration (load with nets.load_model, or play it:
+                           agents.make("alphazero:runs/.../iter-0012.pt", game))
+    checkpoints/newest.pt  the newest network, the one to play (python -m engine.play GAME --checkpoint ...);
+                           with eval.gating it is checkpoints/best.pt: the newest network that passed the gate
     replay-NNNN.npz        the replay window after iteration NNNN
     selfplay-NNNN.npz      the self-play games under way after iteration NNNN (continuous self-play)
     games/iter-NNNN.txt    self-play game records (.sgf for Go, .pgn for chess)
     metrics.csv            one row per iteration; tb/ TensorBoard logs; elo.png, losses.png
+    README.txt             what these files are, and the two Elo figures:
+
+The Elo of an iteration in ``metrics.csv`` (and on its summary line) is its rating when it was evaluated, fitted
+to the games played until then; ``elo.png`` shows the latest fit, which rates every network again with all games
+so far, so the two differ for every iteration but the last.
 """
 
 from __future__ import annotations
@@ -135,6 +142,7 @@ class SelfPlayRun:
         self.previous_iteration = 0        # the net the next evaluation plays as "previous"
         self.best_iteration = 0            # gating: the net that generates self-play data
         self._writer = None
+        self.notes: list[str] = []         # lines for the user from create/resume, printed when the run starts
 
     # ------------------------------------------------------------------------------------------- create/resume
     @classmethod
@@ -149,6 +157,7 @@ class SelfPlayRun:
         (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
         save_config(cfg, folder / "config.yaml")
         atomic_write_text(folder / "seed.txt", f"{run.seed}\n")
+        atomic_write_text(folder / "README.txt", RUN_README.format(network=run.network_file().name))
         run._save_net(folder / "checkpoints" / "iter-0000.pt", 0)
         return run
 
@@ -165,6 +174,8 @@ class SelfPlayRun:
         seed = int(seed_file.read_text().strip()) if seed_file.exists() else 0
         run = cls(cfg, folder, seed, **kw)
         if not latest.exists():  # killed during the first iteration: start it again
+            if overrides:
+                save_config(cfg, folder / "config.yaml")
             return run
         ckpt = read_checkpoint(latest)
         extra = ckpt.extra
@@ -184,7 +195,41 @@ class SelfPlayRun:
         replay_path = folder / f"replay-{run.iteration:04d}.npz"
         run.replay, _ = ReplayBuffer.load(replay_path, cfg.replay.window, aux=cfg.aux_targets)
         run._load_pending(folder / f"selfplay-{run.iteration:04d}.npz")
+        if overrides:  # the run now goes on with these settings: a later --resume (or Ctrl-C's line) needs them
+            old = config_from_dict(read_yaml(folder / "config.yaml"))
+            save_config(cfg, folder / "config.yaml")
+            run.notes += _schedule_notes(old, cfg, run.iteration)
         return run
+
+    def finished(self) -> str | None:
+        """Why this run has nothing left to do (its iterations done, or its target reached), or None."""
+        cfg = self.cfg
+        if self.iteration >= cfg.run.iterations:
+            return f"it has done its run.iterations={cfg.run.iterations} iterations"
+        score = self._target_score()
+        if score is not None:
+            return (f"its network scored {score:.2f} against pure MCTS with {cfg.eval.mcts_simulations} rollouts at "
+                    f"iteration {self.iteration}, at least run.target_mcts_score={cfg.run.target_mcts_score:g}")
+        return None
+
+    def _target_score(self) -> float | None:
+        """The last evaluation's score against pure MCTS when it reached ``run.target_mcts_score``, else None."""
+        target = self.cfg.run.target_mcts_score
+        last = self.metrics[-1] if self.metrics else {}
+        score = last.get("score_mcts", "")
+        if target <= 0 or score in ("", None) or float(score) < target:
+            return None
+        return float(score)
+
+    def network_file(self) -> Path:
+        """The network to play: ``checkpoints/best.pt`` with gating (the newest that passed the gate), else
+        ``checkpoints/newest.pt`` (the newest network)."""
+        return self.folder / "checkpoints" / ("best.pt" if self.cfg.eval.gating else "newest.pt")
+
+    def play_command(self) -> str:
+        options = " ".join(f"{k}={v}" for k, v in self.cfg.game.options.items())
+        return f"python -m engine.play {self.game.name}{' ' + options if options else ''} --checkpoint " \
+               f"{self.network_file()}"
 
     def _load_pending(self, path: Path) -> None:
         """The games under way at the last saved iteration (continuous self-play); a run saved without them
@@ -327,7 +372,7 @@ class SelfPlayRun:
         name = iteration_name(i)
         new_player = SearchPlayer(game, name, PolicyValueEvaluator(copy.deepcopy(self.net), device=self.device,
                                                                   precision=cfg.run.precision),
-                                  _eval_mcts(cfg), n)
+                                  _eval_mcts(cfg, game), n)
         records: list = []
         out: dict = {}
         opponents = []
@@ -351,7 +396,7 @@ class SelfPlayRun:
                     opp = SearchPlayer(game, iteration_name(it),
                                        PolicyValueEvaluator(self._net_with(self._weights(it)), device=self.device,
                                                             precision=cfg.run.precision),
-                                       _eval_mcts(cfg), n)
+                                       _eval_mcts(cfg, game), n)
                 elif kind == "random":
                     opp = RandomPlayer(game, n)
                 else:
@@ -405,9 +450,9 @@ class SelfPlayRun:
                         step=self.learner.step, extra=extra,
                         metadata={"game": self.game.name, "iteration": i, "kind": CHECKPOINT_KIND})
         self.iteration = i
-        best = self._net_path(self.best_iteration)
-        if best.exists():
-            atomic_write_bytes_copy(best, folder / "checkpoints" / "best.pt")
+        playable = self._net_path(self.best_iteration if self.cfg.eval.gating else i)
+        if playable.exists():
+            atomic_write_bytes_copy(playable, self.network_file())
         (folder / f"replay-{i - 1:04d}.npz").unlink(missing_ok=True)
         (folder / f"selfplay-{i - 1:04d}.npz").unlink(missing_ok=True)
         if not self.cfg.run.keep_checkpoints:
@@ -454,13 +499,30 @@ class SelfPlayRun:
         cfg = self.cfg
         t_start = time.perf_counter()
         stopped = "done"
+        target = cfg.run.target_mcts_score
+        goal = (f"until its network scores >= {target:g} against pure MCTS with {cfg.eval.mcts_simulations} "
+                f"rollouts, at most to iteration {cfg.run.iterations}" if target > 0 else
+                f"iterations {self.iteration + 1}..{cfg.run.iterations}")
         self.console.print(f"run folder {self.folder} | {self.game.name} | net {cfg.net.blocks}x{cfg.net.channels} | "
                            f"{cfg.mcts.simulations} simulations{' (Gumbel)' if cfg.mcts.gumbel else ''} | "
                            f"{cfg.selfplay.games_per_iteration} games/iteration, {cfg.selfplay.parallel_games} at once"
-                           f" | iterations {self.iteration + 1}..{cfg.run.iterations}", highlight=False)
+                           f" | {goal}", highlight=False)
+        for note in self.notes:
+            self.console.print(note, highlight=False)
         try:
-            while self.iteration < cfg.run.iterations:
-                self.run_iteration()
+            first = True
+            while self.finished() is None:
+                row = self.run_iteration()
+                if first and target > 0 and self._target_score() is None:
+                    left = cfg.run.iterations - self.iteration
+                    self.console.print(f"at this speed ({row['iteration_seconds']:.0f} s an iteration) the cap of "
+                                       f"{cfg.run.iterations} iterations is {left * row['iteration_seconds'] / 60:.0f} "
+                                       f"minutes away; the run stops before it when the target is reached",
+                                       highlight=False)
+                first = False
+                if self._target_score() is not None:
+                    stopped = "target_reached"
+                    break
                 limit = cfg.run.time_limit_minutes
                 if limit > 0 and time.perf_counter() - t_start > 60 * limit:
                     stopped = "time_limit"
@@ -474,22 +536,63 @@ class SelfPlayRun:
             if self._writer is not None:
                 self._writer.close()
         last = self.metrics[-1] if self.metrics else {}
+        network = self.network_file() if self.network_file().exists() else None
+        if stopped == "target_reached":
+            self.console.print(f"target reached: {self.finished()}", highlight=False)
+        if network is not None and stopped != "interrupted":
+            self.console.print(f"play it: {self.play_command()}", highlight=False)
         return {"run_dir": str(self.folder), "game": self.game.name, "iterations": self.iteration,
                 "stopped": stopped, **{k: self.counters[k] for k in ("games", "positions", "train_steps")},
                 "seconds": round(self.counters["seconds"], 1),
                 "elo": _num(last.get("elo")), "score_random": _num(last.get("score_random")),
                 "score_mcts": _num(last.get("score_mcts")), "score_previous": _num(last.get("score_previous")),
-                "checkpoint": str(self.folder / "checkpoints" / "best.pt")}
+                "checkpoint": None if network is None else str(network)}
+
+
+def _schedule_notes(old: SelfPlayConfig, new: SelfPlayConfig, iteration: int) -> list[str]:
+    """What a resume with new settings does to the learning rate: the schedule is a function of the iteration and
+    ``run.iterations``, so extending a cosine run raises the rate of the coming iterations."""
+    if iteration < 1 or iteration >= new.run.iterations:
+        return []
+    before = learning_rate(old.train, iteration, old.run.iterations)
+    after = learning_rate(new.train, iteration + 1, new.run.iterations)
+    if math.isclose(before, after, rel_tol=0.05):
+        return []
+    how = (f"the cosine schedule now spans iterations 1..{new.run.iterations}"
+           if new.train.lr_schedule == "cosine" else f"the {new.train.lr_schedule} schedule of the new settings")
+    return [f"learning rate: iteration {iteration} trained at {before:.3g}; {how}, so iteration {iteration + 1} "
+            f"trains at {after:.3g} (to keep it lower, resume with train.lr_schedule=constant train.lr={before:.3g})"]
+
+
+RUN_README = """An AlphaZero run of python -m engine.selfplay (continue it: python -m engine.selfplay --resume FOLDER).
+
+config.yaml            the settings in effect (a --resume with key=value changes rewrites it)
+checkpoints/{network:<14} the network to play: python -m engine.play GAME --checkpoint checkpoints/{network}
+                       (newest.pt: the newest network; best.pt, with eval.gating: the newest that passed the gate)
+checkpoints/latest.pt  everything --resume needs (weights, optimizer, counters, Elo games, random states)
+checkpoints/iter-NNNN.pt  the network of iteration NNNN
+metrics.csv            one row per iteration
+elo.png, losses.png    plots; tb/ TensorBoard logs; games/ self-play records; replay-NNNN.npz the replay window
+
+Two Elo figures: the elo column of metrics.csv (and the summary line of each iteration) is each network's rating
+when it was evaluated, fitted to the games played until then. elo.png shows the latest fit, which rates every
+network again with all the games played since, so the plotted values differ from metrics.csv except at the last
+iteration. Both put the random player at 0.
+"""
 
 
 def _num(v):
     return None if v in ("", None) else round(float(v), 4)
 
 
-def _eval_mcts(cfg: SelfPlayConfig):
+def _eval_mcts(cfg: SelfPlayConfig, game):
+    """The search of the network players in evaluation games: the run's search at ``eval.simulations`` without
+    noise, with decisive and anti-decisive moves where the game asks for them, as the AlphaZero player that
+    ``engine.play`` and ``agents.make`` give a user searches (``agents.alphazero.play_config``)."""
     import dataclasses
 
-    return dataclasses.replace(cfg.mcts, simulations=cfg.eval.simulations).for_play()
+    decisive = cfg.mcts.decisive_moves or bool(getattr(game, "decisive_moves", False))
+    return dataclasses.replace(cfg.mcts, simulations=cfg.eval.simulations, decisive_moves=decisive).for_play()
 
 
 def atomic_write_bytes_copy(src: Path, dst: Path) -> None:

@@ -25,6 +25,7 @@ import statistics
 from pathlib import Path
 
 from ..cli import UserError
+from ..config import find_config
 from ._common import finish, parser, setup
 
 
@@ -134,7 +135,7 @@ def main(argv=None):
                    help="comma-separated games: pong,breakout,ms_pacman or ALE ids (default: pong; the suite's 26)")
     p.add_argument("--steps", type=int, default=None, help="agent steps per game (default 10M; atari100k: 100k)")
     p.add_argument("--preset", default="nature", choices=["nature", "machado", "atari100k"])
-    p.add_argument("--config", default="configs/dqn_atari.yaml")
+    p.add_argument("--config", default="dqn_atari", help="a YAML file or a shipped config name")
     p.add_argument("--runs-dir", default=None,
                    help="where runs are written and looked for (default runs/atari-bench; atari100k: runs/atari100k)")
     p.add_argument("--suite", choices=["atari100k"], default=None, help="a benchmark suite (see above)")
@@ -179,8 +180,7 @@ def main(argv=None):
             raise UserError(f"no finished run (with summary.json) for {', '.join(missing)} in the --collect folders")
     else:
         runs_dir = Path(args.runs_dir)
-        if not Path(args.config).is_file():
-            raise UserError(f"config {args.config} does not exist")
+        args.config = str(find_config(args.config))  # a file or a shipped name; ConfigError if neither
         for rom, env_id in games:
             found = [r for f in sorted(runs_dir.glob(f"{env_id.replace('/', '_')}__*"))
                      if (r := _read_run(f)) and r.get("steps", 0) >= args.steps and r.get("preset") == args.preset

@@ -134,7 +134,7 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=2000, help="agent steps per timed phase")
     p.add_argument("--repeat", type=int, default=3, help="runs of each side (interleaved); the best is reported")
     p.add_argument("--num-envs", type=int, default=1, help="our environments per step (SB3 runs 1)")
-    p.add_argument("--config", default="configs/dqn_atari.yaml")
+    p.add_argument("--config", default="dqn_atari", help="a YAML file or a shipped config name")
     p.add_argument("--sb3", action="store_true", help="also measure Stable-Baselines3's DQN (must be installed)")
     p.add_argument("overrides", nargs="*", metavar="key=value", default=list(SB3_SETTINGS),
                    help=f"config overrides for our side (default: {' '.join(SB3_SETTINGS)}, SB3's optimizer)")

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ..cli import UserError
+from ..config import find_config
 from ._common import finish, parser, setup
 
 
@@ -21,7 +22,10 @@ def _one(job: tuple) -> dict:
     from engine.dqn.config import DQNConfig
     from engine.dqn.trainer import Trainer
 
-    cfg = load_config(DQNConfig, config, [*overrides, "run.tensorboard=false", "run.save_every=0"])
+    # Only what leaves the run itself unchanged is overridden: a checkpoint (run.save_every) restarts the
+    # episodes so that a resumed run goes on exactly, so dropping the checkpoints would train another run than
+    # ``python -m engine.dqn`` with the same seed.
+    cfg = load_config(DQNConfig, config, [*overrides, "run.tensorboard=false"])
     trainer = Trainer(cfg, Path(root) / f"seed{seed}", seed=seed, progress=False, echo=lambda text: None)
     summary = trainer.run()
     summary["seed"] = seed
@@ -31,7 +35,7 @@ def _one(job: tuple) -> dict:
 def main(argv=None):
     p = parser("dqn_cartpole", __doc__)
     p.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds")
-    p.add_argument("--config", default="configs/dqn_cartpole.yaml")
+    p.add_argument("--config", default="dqn_cartpole", help="a YAML file or a shipped config name")
     p.add_argument("--threshold", type=float, default=475.0)
     p.add_argument("--workers", type=int, default=2, help="seeds trained at the same time (one thread each)")
     p.add_argument("--runs-dir", default=None, help="keep the runs here (default: a temporary folder)")
@@ -42,8 +46,7 @@ def main(argv=None):
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
         raise UserError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
-    if not Path(args.config).is_file():
-        raise UserError(f"config {args.config} does not exist")
+    args.config = str(find_config(args.config))  # a file or a shipped name; ConfigError if neither
     tmp = None if args.runs_dir else tempfile.TemporaryDirectory(prefix="dqn_cartpole_")
     root = args.runs_dir or tmp.name
     jobs = [(s, args.config, list(args.overrides), root, args.threads) for s in seeds]

@@ -2,10 +2,10 @@
 
     python -m engine.bench selfplay --game connect4
     python -m engine.bench selfplay --game connect4 --games 512 --batch 64 --simulations 48 --json
-    python -m engine.bench selfplay --game tictactoe --config configs/tictactoe.yaml
+    python -m engine.bench selfplay --game tictactoe --config tictactoe
 
 ``SelfPlayWorker.play`` runs ``--games`` games, ``--batch`` at a time, with the network of the config
-(``configs/connect4.yaml`` sizes by default, random weights: speed does not depend on them) on one thread. The
+(``engine/configs/connect4.yaml`` sizes by default, random weights: speed does not depend on them) on one thread. The
 figures: positions (moves) and network evaluations per second of self-play, the network's share of the time,
 and the ratio of self-play evaluations per CPU-second to the raw throughput of the bare evaluator called on a
 full batch of ``--batch`` positions (the target is >= 90%). With continuous self-play (the default) each call

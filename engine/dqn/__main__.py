@@ -1,14 +1,15 @@
 """Train and evaluate DQN agents (Nature DQN, Double, dueling, prioritized, n-step, C51, DRQN, Rainbow-style).
 
-    python -m engine.dqn --env CartPole-v1                              # configs/dqn_cartpole.yaml
-    python -m engine.dqn --env ALE/Pong-v5 --config configs/dqn_atari.yaml train.total_steps=2000000
-    python -m engine.dqn --env ALE/Breakout-v5 --config configs/rainbow_atari.yaml env.preset=machado
+    python -m engine.dqn --env CartPole-v1                              # the shipped dqn_cartpole config
+    python -m engine.dqn --env ALE/Pong-v5 --config dqn_atari train.total_steps=2000000
+    python -m engine.dqn --env ALE/Breakout-v5 --config rainbow_atari env.preset=machado
     python -m engine.dqn --resume runs/ALE_Pong-v5__dqn__0__20250101-120000
     python -m engine.dqn eval --checkpoint runs/.../checkpoint.pt --episodes 30
     python -m engine.dqn --env CartPole-v1 --ray ray.actors=4            # Ape-X: actors on Ray, one learner
     python -m engine.dqn --env ALE/Pong-v5 --ray --address auto ray.actors=32 train.total_steps=20000000
 
-Without ``--config`` an Atari id uses ``configs/dqn_atari.yaml`` and anything else ``configs/dqn_cartpole.yaml``.
+Without ``--config`` an Atari id uses the shipped ``dqn_atari`` config and anything else ``dqn_cartpole``
+(``--config NAME`` takes a shipped config by name from any directory: ``engine/configs/``).
 ``key=value`` arguments override the configuration (``train.double=true``); an unknown key is an error that
 lists the valid ones. With ``--json`` the last line of stdout is the run summary (env, steps, final and best
 evaluation return, wall time, steps/s). Ctrl-C saves a checkpoint, then stops. With ``--ray`` the environments
@@ -22,29 +23,28 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import UserError, add_common_args, emit, pin_threads, run_main, stop_on_sigterm
+from ..cli import UserError, add_common_args, emit, pin_threads, require, run_main, stop_on_sigterm
 from ..config import ConfigError, load_config
-
-ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = ROOT / "configs"
 
 
 def _default_config(env_id: str) -> Path | None:
+    """The shipped config for ``env_id``: ``dqn_atari`` for Atari ids (only these import ale-py), else
+    ``dqn_cartpole``."""
+    from .. import configs
     from .envs import atari_game
 
     try:
         atari = atari_game(env_id) is not None
     except ValueError as err:
         raise UserError(str(err)) from None
-    path = CONFIGS / ("dqn_atari.yaml" if atari else "dqn_cartpole.yaml")
-    return path if path.exists() else None
+    return configs.shipped("dqn_atari" if atari else "dqn_cartpole")
 
 
 def _train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m engine.dqn", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--env", help="gymnasium or Atari id: CartPole-v1, ALE/Pong-v5, PongNoFrameskip-v4 ...")
-    p.add_argument("--config", help="YAML configuration (configs/dqn_atari.yaml, configs/rainbow_atari.yaml ...)")
+    p.add_argument("--config", help="YAML file or shipped config name (dqn_atari, rainbow_atari, drqn_atari ...)")
     p.add_argument("--resume", metavar="RUN", help="continue the run in this folder (or from its checkpoint.pt)")
     p.add_argument("--run-dir", help="write the run here instead of runs/{env}__{exp}__{seed}__{time}")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -102,6 +102,8 @@ def train_main(argv) -> int:
         if not args.ray:
             raise UserError("--address needs --ray")
         args.overrides.append(f"ray.address={args.address}")
+    if args.ray:
+        require("ray", "--ray")  # before any run folder exists
     if args.resume:
         run_dir = _resolve_run(args.resume)
         if args.config:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
+from engine.cli import UserError, missing_extra
+
 __all__ = ["ATARI_100K_GAMES", "AtariPreset", "PRESETS", "VecEnv", "atari_game", "is_atari", "make_env",
            "vector_env_kwargs", "single_env", "list_presets"]
 
@@ -94,11 +96,17 @@ _ATARI_ID = re.compile(r"^(?:ALE/)?(?P<game>[A-Za-z0-9_]+?)(?:NoFrameskip|Determ
 
 
 def atari_game(env_id: str) -> str | None:
-    """The ale-py ROM name of an Atari id (``ALE/MsPacman-v5``, ``PongNoFrameskip-v4``, ``pong``), else None."""
-    from ale_py import roms
-
+    """The ale-py ROM name of an Atari id (``ALE/MsPacman-v5``, ``PongNoFrameskip-v4``, ``pong``), else None.
+    Without ale-py (the ``atari`` extra), a gymnasium id such as ``CartPole-v1`` is None and an id that can only
+    be Atari is a ``UserError`` naming the extra to install."""
     match = _ATARI_ID.match(env_id)
     name = match.group("game") if match else env_id
+    try:
+        from ale_py import roms
+    except ImportError:
+        if env_id in gymnasium.registry and not env_id.startswith("ALE/"):
+            return None
+        raise missing_extra("ale_py", f"{env_id!r} (not a gymnasium environment here, so an Atari game)") from None
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
     known = roms.get_all_rom_ids()
     if snake in known:
@@ -112,7 +120,7 @@ def atari_game(env_id: str) -> str | None:
 def is_atari(env_id: str) -> bool:
     try:
         return atari_game(env_id) is not None
-    except ImportError:  # pragma: no cover - ale-py is an optional dependency
+    except UserError:  # ale-py (an optional dependency) is missing
         return False
 
 

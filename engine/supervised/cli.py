@@ -30,8 +30,6 @@ from pathlib import Path
 from ..cli import UserError, add_common_args, emit, make_game, pin_threads, seed_everything, stop_on_sigterm
 from ..io import atomic_write_text
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-
 # Defaults by game: the data generation and the number of epochs (command-line options override them).
 GAME_DEFAULTS: dict[str, dict] = {
     "connect4": {"positions": 20_000, "opening_min": 12, "opening_plies": 18, "random_moves": 0.15, "epochs": 6},
@@ -77,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     flt.add_argument("--komi", type=float, help="SGF: this komi only")
     flt.add_argument("--allow-unknown-result", action="store_true", help="keep games without a result (value 0)")
     tr = p.add_argument_group("training and reports")
-    tr.add_argument("--config", type=Path, help="YAML config (default configs/<game>.yaml)")
+    tr.add_argument("--config", type=Path,
+                    help="YAML file or shipped config name (default: the game's shipped one, e.g. connect4, go9)")
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--holdout", type=float, default=0.1, help="share of games held out (default 0.1)")
     tr.add_argument("--init", type=Path, help="start from this checkpoint's weights")
@@ -157,8 +156,9 @@ def _config(args, game, folder: Path):
         path = args.config
         if path is None:
             name = CONFIG_FILES.get(game.name) or (f"go{game.size}.yaml" if _family(game) == "go" else None)
-            cand = REPO_ROOT / "configs" / name if name else None
-            path = cand if cand is not None and cand.is_file() else None
+            from .. import configs
+
+            path = configs.shipped(name) if name else None
         overrides = TRAIN_BASE + [f"game.name={args.game}"] + list(args.overrides)
     try:
         cfg = make_config(path, overrides)

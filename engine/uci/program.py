@@ -10,7 +10,7 @@ from typing import TextIO
 
 import agents as agents_mod
 
-from ..cli import UserError, add_common_args, emit, make_game, seed_everything
+from ..cli import UserError, add_common_args, emit, make_game, pin_threads, seed_everything
 from .engine import Fatal, UciEngine
 
 
@@ -85,6 +85,7 @@ def main(argv=None):
     if args.simulations < 1:
         raise UserError(f"--simulations must be at least 1, got {args.simulations}")
     seed_everything(args.seed)
+    pin_threads(1)  # one thread until the GUI sets the Threads option
     game = make_game("chess", args.game_option)
     factory, network, first = build_player_factory(game, args.checkpoint, args.seed,
                                                    lambda m: print(m, file=sys.stderr, flush=True))
