@@ -210,8 +210,8 @@ def _config_errors(module: str, args) -> str | None:
 
         make_config(None if args.resume else args.config, overrides)
     elif module == "engine.dqn" and hasattr(args, "overrides"):
-        from engine.dqn.config import DQNConfig
         from engine.config import load_config
+        from engine.dqn.config import DQNConfig
 
         if args.resume:
             load_config(DQNConfig, None, overrides)

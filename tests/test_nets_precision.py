@@ -169,8 +169,8 @@ def test_run_precision_is_validated_in_the_config():
 
 
 def test_dqn_precision_is_validated_in_the_config():
-    from engine.dqn.config import DQNConfig
     from engine.config import ConfigError, load_config
+    from engine.dqn.config import DQNConfig
 
     assert load_config(DQNConfig, None, ["run.precision=bf16"]).run.precision == "bf16"
     with pytest.raises(ConfigError, match="run.precision must be one of 'auto', 'fp32', 'bf16', got 'int8'"):
@@ -179,10 +179,10 @@ def test_dqn_precision_is_validated_in_the_config():
 
 @pytest.mark.parametrize("extra", [[], ["net.distributional=true", "net.v_min=-5", "net.v_max=15"]])
 def test_dqn_bf16_update_learns_and_keeps_fp32_weights_and_optimizer_state(extra):
+    from engine.config import load_config
     from engine.dqn.agent import DQNAgent
     from engine.dqn.config import DQNConfig
     from engine.dqn.replay import ReplayBuffer
-    from engine.config import load_config
 
     cfg = load_config(DQNConfig, None, ["net.mlp_widths=[32, 32]", "train.batch_size=16", "train.optimizer=adam",
                                         "train.lr=0.01", "run.precision=bf16", *extra])
