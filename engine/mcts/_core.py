@@ -12,6 +12,7 @@ variants in ``_variants``, summaries and subtree reuse in ``_results``; ``engine
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from games.base import ONGOING
 
@@ -39,6 +40,10 @@ from ._options import (
 from ._rng import splitmix64, uniform  # noqa: F401  (splitmix64: imported from here by engine.mcts.evaluators)
 from ._select import considered_visit  # noqa: F401  (imported from here by tests)
 from .tree import EXPANDED, PENDING, ROOT, TERMINAL, UNVISITED
+
+_loop = njit(cache=True, _nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, inline="always")
+"""Helpers that take the Tree / Leaves / Cache tuples: inlined into their caller in Numba's IR, so the tuples are
+never passed by value in the compiled code (that costs compile time, not run time)."""
 
 # what one simulation of _simulate came to
 _SIM_LEAF = 0       # a leaf for the evaluator was written
@@ -102,7 +107,7 @@ def encode_planes(rules, params, state, planes):
     rules.encode(params, state, planes)
 
 
-@helper
+@_loop
 def _emit(rules, params, state, lv, ci, l, b, node):
     """Write leaf ``l`` (tree ``b``, node ``node``) for the evaluator: its planes, state or hash as asked."""
     st = state[b, node]
@@ -116,7 +121,7 @@ def _emit(rules, params, state, lv, ci, l, b, node):
         lv.hash[l] = rules.state_hash(params, st)
 
 
-@helper
+@_loop
 def _apply_leaf(rules, params, variant, t, lv, cf, ci, l):
     """Expand leaf ``l`` with its evaluation and back the value up (a root is prepared instead).
     False if the evaluation is unusable (NaN logits, value outside [-1, 1])."""
@@ -198,7 +203,7 @@ def rollout_states(rules, params, states, scratch, mask, rng, rollouts, max_leng
         out[l] = rollout_value(rules, params, states[l], scratch, mask, rng, 0, rollouts, max_length)
 
 
-@helper
+@_loop
 def _evaluate_builtin(rules, params, variant, t, lv, cf, ci, lo, hi):
     """Evaluate leaves ``lo..hi-1`` in place and apply them: uniform logits, and a value of 0 (uniform) or
     from random rollouts."""
@@ -217,7 +222,7 @@ def _evaluate_builtin(rules, params, variant, t, lv, cf, ci, lo, hi):
 
 
 # ------------------------------------------------------------------------------------------------ gathering
-@helper
+@_loop
 def _descend(rules, params, variant, t, lv, cf, ci, b, slot):
     """Select from the root down to a node not yet expanded, adding a virtual visit and loss on every edge, and
     create the leaf's node. Returns (leaf, node reached, created): leaf -1 when the pool is full at that node,
@@ -258,7 +263,7 @@ def _descend(rules, params, variant, t, lv, cf, ci, b, slot):
         n = c
 
 
-@helper
+@_loop
 def _cache_hit(rules, params, t, lv, cache, cf, ci, b, leaf):
     """Expand ``leaf`` from the cache and back it up if its position is there (counting hits and misses)."""
     slot = cache_probe(rules, params, t.state, b, leaf, cache.keys, cache.filled)
@@ -277,7 +282,7 @@ def _cache_hit(rules, params, t, lv, cache, cf, ci, b, leaf):
     return True
 
 
-@helper
+@_loop
 def _simulate(rules, params, variant, t, lv, cache, cf, ci, b, slot):
     """One simulation of tree ``b``: descend, then back a terminal node or a cache hit up on the spot, or write
     the leaf to ``slot`` for the evaluator. Returns a ``_SIM_*`` code."""
@@ -305,7 +310,7 @@ def _simulate(rules, params, variant, t, lv, cache, cf, ci, b, slot):
     return _SIM_LEAF
 
 
-@helper
+@_loop
 def _gather_tree(rules, params, variant, t, lv, cache, cf, ci, b, L):
     """Tree ``b``'s leaves for this step, written from slot ``L``: up to ``leaves_per_tree``, fewer when its
     budget is spent or a descent collides; with a built-in evaluator the whole search runs here. Returns the
