@@ -25,6 +25,7 @@ search converts them to the view of the player to move.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 from collections import namedtuple
@@ -72,6 +73,65 @@ def pin_rules_identity(rules: Rules, sources: Iterable[str | Path] | None = None
                 kernel._set_uuid(f"rlengine:{kernel.py_func.__module__}.{kernel.py_func.__qualname__}:{tag}")
         except AttributeError:  # another Numba: no stable identity, only slower start-up
             return
+
+
+_STAMPED_PACKAGES: set[Path] = set()
+
+
+def cache_by_package(init_file: str | Path) -> None:
+    """Make Numba's on-disk cache of every kernel defined in the package of ``init_file`` (its ``__init__.py``;
+    call this before the package's modules are imported) depend on all the ``.py`` files of that package.
+
+    Numba checks a cached kernel against its own source file only, so a kernel that calls kernels of another file
+    would keep running stale copies of them after an edit there. With this, kernels can be split across the
+    files of one package by concept. Relies on Numba's cache locators; when they change, it does nothing (and a
+    stale cache after editing another file is again possible: clear ``__pycache__``).
+    """
+    _STAMPED_PACKAGES.add(Path(init_file).resolve().parent)
+    try:
+        from numba.core import caching
+
+        locators = caching.CacheImpl._locator_classes
+        if any(getattr(cls, "_rlengine_stamped", False) for cls in locators):
+            return
+        stamped = [_stamped_locator(cls) for cls in locators if issubclass(cls, caching._SourceFileBackedLocatorMixin)]
+        locators[:0] = stamped
+    except (ImportError, AttributeError):
+        pass
+
+
+def _package_stamp(directory: Path) -> str:
+    """A digest of the ``.py`` files of ``directory`` (names and contents)."""
+    h = hashlib.sha256()
+    for path in sorted(directory.glob("*.py")):
+        st = path.stat()
+        h.update(path.name.encode() + b"\0" + _file_digest(path, st.st_mtime_ns, st.st_size))
+    return h.hexdigest()
+
+
+@functools.cache
+def _file_digest(path: Path, mtime_ns: int, size: int) -> bytes:
+    """The digest of a file's contents (memoised by its modification time and size, as Numba does)."""
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+def _stamped_locator(base):
+    """``base`` (a Numba cache locator), stamped with the whole package of the function's file."""
+
+    class PackageStamped(base):
+        _rlengine_stamped = True
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if Path(py_file).resolve().parent not in _STAMPED_PACKAGES:
+                return None
+            return super().from_function(py_func, py_file)
+
+        def get_source_stamp(self):
+            return (super().get_source_stamp(), _package_stamp(Path(self._py_file).resolve().parent))
+
+    PackageStamped.__name__ = PackageStamped.__qualname__ = f"PackageStamped{base.__name__}"
+    return PackageStamped
 
 
 class IllegalMove(ValueError):

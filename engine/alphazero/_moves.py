@@ -1,6 +1,6 @@
 """Compiled self-play move loop: between two network calls, one call plays the moves and one gathers the leaves.
 
-``play_step`` applies the evaluations of the last step's leaves (``engine.mcts._core.apply_evaluations``), and
+``play_step`` applies the evaluations of the last step's leaves (``engine.mcts.kernels.apply_evaluations``), and
 for every tree whose search has just ended: summarises it, records the training position (search policy over
 the root's legal actions), checks resignation, chooses the move (Gumbel's winner, or visit counts ** 1/T with
 the game's own counter-based random draw), plays it, and either advances the tree to the new root and begins
@@ -23,23 +23,23 @@ import numpy as np
 
 from games.base import ONGOING
 
-from ..mcts._core import (
-    _GOLDEN,
-    _INV_2_53,
-    _S11,
+from ..mcts.kernels import (
+    GOLDEN,
     I_GUMBEL,
     I_MAX_LENGTH,
     I_SIMS_CHEAP,
     I_SIMS_FULL,
     STEP_TOO_MANY_ACTIONS,
-    _copy,
-    _kernel,
     advance,
     apply_evaluations,
     begin_search,
+    copy_array,
     encode_planes,
+    helper,
+    kernel,
     splitmix64,
     summarize,
+    unit_interval,
 )
 from ..mcts.tree import ROOT
 
@@ -114,15 +114,14 @@ def grow_slots(slots: Slots, capacity: int) -> Slots:
     return Slots(**fields)
 
 
-@_kernel
+@kernel
 def draw(seed, k):
     """Draw ``k`` of a game's stream: a uniform number in (0, 1) that depends on ``seed`` and ``k`` only, so a
     game's draws do not depend on when other games move, and a resumed game continues from its draw count."""
-    x = splitmix64(seed + np.uint64(k) * _GOLDEN)
-    return (np.float64(x >> _S11) + 0.5) * _INV_2_53
+    return unit_interval(splitmix64(seed + np.uint64(k) * GOLDEN))
 
 
-@_kernel
+@kernel
 def temperature_choice(visits, temperature, u, fallback):
     """An action drawn from visit counts ** (1 / T) with the uniform number ``u``; T = 0: the most visited, ties
     broken by ``u``. ``fallback`` when no action has a visit."""
@@ -160,15 +159,15 @@ def temperature_choice(visits, temperature, u, fallback):
     return last  # the float edge of the last bin
 
 
-@_kernel
-def play_step(rules, params, t, lv, cache, cf, ci, n_in, searching, s, sf, si, visits, policy, q, value, best,
-              prior):
+@kernel
+def play_step(rules, params, variant, t, lv, cache, cf, ci, n_in, searching, s, sf, si, visits, policy, q, value,
+              best, prior):
     """Apply the ``n_in`` evaluations in ``lv``, play the moves of the trees whose search ended and begin their
     next searches. Returns 0, ``NEEDS_DRIVER`` (see ``Slots.status``), -(1 + l) for an unusable evaluation of
     leaf ``l``, or ``STEP_TOO_MANY_ACTIONS``. ``visits`` .. ``prior`` are the ``summarize`` outputs ([B, A] and
     [B])."""
     if n_in > 0:
-        bad = apply_evaluations(rules, params, t, lv, cache, cf, ci, n_in)
+        bad = apply_evaluations(rules, params, variant, t, lv, cache, cf, ci, n_in)
         if bad < 0:
             return bad
     B = searching.shape[0]
@@ -181,93 +180,113 @@ def play_step(rules, params, t, lv, cache, cf, ci, n_in, searching, s, sf, si, v
             any_ended = True
     if not any_ended:
         return 0
-    summarize(t, cf, ci, ended, visits, policy, q, value, best, prior, lv.work)
-    gumbel = ci[I_GUMBEL] != 0
-    max_length = ci[I_MAX_LENGTH]
-    resign_on = si[SI_RESIGN_ON] != 0
-    threshold = sf[SF_RESIGN_THRESHOLD]
-    capacity = t.visit_count.shape[1]
-    room = s.actions.shape[1]
-    sims = max(ci[I_SIMS_FULL], ci[I_SIMS_CHEAP])
+    summarize(variant, t, cf, ci, ended, visits, policy, q, value, best, prior, lv.work)
     begin = s.begin
     any_begin = False
     needs_driver = False
-    A = visits.shape[1]
     for b in range(B):
         begin[b] = False
         if not ended[b]:
             continue
-        s.counters[C_SEARCHES] += 1
-        u = draw(s.seed[b], s.draws[b])
-        s.draws[b] += 1
-        root = t.state[b, ROOT]
-        ply = s.moves[b]
-        mover = rules.to_play(params, root)
-        if t.full_search[b]:
-            k = s.npos[b]
-            s.pos_ply[b, k] = ply
-            s.pos_mover[b, k] = mover
-            ne = t.num_edges[b, ROOT]
-            s.pos_edges[b, k] = ne
-            for e in range(ne):
-                a = t.edge_action[b, ROOT, e]
-                s.pos_action[b, k, e] = a
-                s.pos_policy[b, k, e] = policy[b, a]
-            s.npos[b] = k + 1
-        if resign_on and ply >= si[SI_RESIGN_MIN_MOVES]:
-            best_q = -np.inf
-            for a in range(A):
-                if visits[b, a] > 0:
-                    best_q = max(best_q, np.float64(q[b, a]))
-            if best_q == -np.inf:
-                best_q = value[b]
-            if value[b] < threshold and best_q < threshold:
-                if s.playthrough[b]:
-                    s.would_resign[b, mover] = True
-                else:
-                    s.status[b] = RESIGNED
-                    s.result[b] = -1 if mover == 0 else 1
-                    needs_driver = True
-                    continue
-        temperature = sf[SF_TEMPERATURE] if ply < si[SI_TEMPERATURE_MOVES] else sf[SF_FINAL_TEMPERATURE]
-        if gumbel:  # the sequential-halving winner: its Gumbel noise already samples the move
-            action = best[b]
-        else:
-            action = temperature_choice(visits[b], temperature, u, best[b])
-        s.actions[b, ply] = action
-        s.moves[b] = ply + 1
-        s.counters[C_MOVES] += 1
-        after = s.scratch
-        _copy(after, root)
-        rules.apply(params, after, action)
-        outcome = rules.outcome(params, after)
-        if outcome != ONGOING:
-            s.status[b] = ENDED
-            s.result[b] = outcome
-            needs_driver = True
-            continue
-        if ply + 1 >= max_length:
-            s.status[b] = MAX_MOVES
-            s.result[b] = 0
-            needs_driver = True
-            continue
-        if advance(rules, params, t, b, action, lv.scratch_legal) == 0:
+        code = _move(rules, params, t, lv, ci, s, sf, si, visits, policy, q, value, best, b)
+        if code == _MOVE_TOO_MANY_ACTIONS:
             return STEP_TOO_MANY_ACTIONS
-        if ply + 1 >= room or t.num_nodes[b] + sims + 1 > capacity:
-            s.status[b] = NEEDS_BEGIN
+        if code == _MOVE_BEGIN:
+            begin[b] = True
+            any_begin = True
+        else:
             needs_driver = True
-            continue
-        begin[b] = True
-        any_begin = True
     if any_begin:
-        begin_search(t, cf, ci, begin, lv.work, False)
+        begin_search(variant, t, cf, ci, begin, lv.work, False)
         for b in range(B):
             if begin[b]:
                 searching[b] = True
     return NEEDS_DRIVER if needs_driver else 0
 
 
-@_kernel
+# what _move did with a tree
+_MOVE_BEGIN = 0              # moved and advanced: its next search can begin
+_MOVE_DRIVER = 1             # the game is over or the slot needs room (Slots.status says which)
+_MOVE_TOO_MANY_ACTIONS = 2   # the new root has more legal actions than edge slots
+
+
+@helper
+def _move(rules, params, t, lv, ci, s, sf, si, visits, policy, q, value, best, b):
+    """Tree ``b``'s search has ended: record its training position (full searches), resign or choose the move
+    (Gumbel's winner, or visit counts ** 1/T with the game's own draw), play it, and advance the tree."""
+    s.counters[C_SEARCHES] += 1
+    u = draw(s.seed[b], s.draws[b])
+    s.draws[b] += 1
+    root = t.state[b, ROOT]
+    ply = s.moves[b]
+    mover = rules.to_play(params, root)
+    if t.full_search[b]:
+        _record_position(t, s, policy, b, ply, mover)
+    if si[SI_RESIGN_ON] != 0 and ply >= si[SI_RESIGN_MIN_MOVES] and _hopeless(visits, q, value, sf, b):
+        if s.playthrough[b]:
+            s.would_resign[b, mover] = True
+        else:
+            s.status[b] = RESIGNED
+            s.result[b] = -1 if mover == 0 else 1
+            return _MOVE_DRIVER
+    temperature = sf[SF_TEMPERATURE] if ply < si[SI_TEMPERATURE_MOVES] else sf[SF_FINAL_TEMPERATURE]
+    if ci[I_GUMBEL] != 0:  # the sequential-halving winner: its Gumbel noise already samples the move
+        action = best[b]
+    else:
+        action = temperature_choice(visits[b], temperature, u, best[b])
+    s.actions[b, ply] = action
+    s.moves[b] = ply + 1
+    s.counters[C_MOVES] += 1
+    after = s.scratch
+    copy_array(after, root)
+    rules.apply(params, after, action)
+    outcome = rules.outcome(params, after)
+    if outcome != ONGOING:
+        s.status[b] = ENDED
+        s.result[b] = outcome
+        return _MOVE_DRIVER
+    if ply + 1 >= ci[I_MAX_LENGTH]:
+        s.status[b] = MAX_MOVES
+        s.result[b] = 0
+        return _MOVE_DRIVER
+    if advance(rules, params, t, b, action, lv.scratch_legal) == 0:
+        return _MOVE_TOO_MANY_ACTIONS
+    sims = max(ci[I_SIMS_FULL], ci[I_SIMS_CHEAP])
+    if ply + 1 >= s.actions.shape[1] or t.num_nodes[b] + sims + 1 > t.visit_count.shape[1]:
+        s.status[b] = NEEDS_BEGIN
+        return _MOVE_DRIVER
+    return _MOVE_BEGIN
+
+
+@helper
+def _record_position(t, s, policy, b, ply, mover):
+    """Record the root of tree ``b`` as a training position: ply, mover, and the search policy over its edges."""
+    k = s.npos[b]
+    s.pos_ply[b, k] = ply
+    s.pos_mover[b, k] = mover
+    ne = t.num_edges[b, ROOT]
+    s.pos_edges[b, k] = ne
+    for e in range(ne):
+        a = t.edge_action[b, ROOT, e]
+        s.pos_action[b, k, e] = a
+        s.pos_policy[b, k, e] = policy[b, a]
+    s.npos[b] = k + 1
+
+
+@helper
+def _hopeless(visits, q, value, sf, b):
+    """Resignation: the root value and the best visited child's Q are both below the threshold."""
+    threshold = sf[SF_RESIGN_THRESHOLD]
+    best_q = -np.inf
+    for a in range(visits.shape[1]):
+        if visits[b, a] > 0:
+            best_q = max(best_q, np.float64(q[b, a]))
+    if best_q == -np.inf:
+        best_q = value[b]
+    return value[b] < threshold and best_q < threshold
+
+
+@kernel
 def export_positions(rules, params, state, actions, n_moves, plies, movers, n_pos, edges, pos_action, pos_policy,
                      planes_out, policy_out):
     """Replay a game's moves from ``state`` (its initial position; changed in place) and write the planes and the

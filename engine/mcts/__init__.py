@@ -14,10 +14,17 @@ Gumbel-top-k root sampling with sequential halving, completed-Q improved policy 
 deterministic interior selection.
 
 The tree is a struct of arrays with a leading batch axis and one edge slot per legal action of a node
-(``engine.mcts.tree``); all search logic is Numba
-(``engine.mcts._core``) and one Python round trip per step hands up to ``B * leaves_per_tree`` leaves to an
-evaluator (``engine.mcts.evaluators``). No torch here.
+(``engine.mcts.tree``); all search logic is Numba, one module per concept (the loop in ``_core``, nodes and
+backup in ``_nodes``, selection rules in ``_select``, the PUCT and Gumbel variants composed at compile time in
+``_variants``, summaries and subtree reuse in ``_results``; public kernels in ``engine.mcts.kernels``), and one
+Python round trip per step hands up to ``B * leaves_per_tree`` leaves to an evaluator
+(``engine.mcts.evaluators``). No torch here.
 """
+
+from games.base import cache_by_package
+
+# ruff: noqa: E402
+cache_by_package(__file__)  # kernels call kernels of other files here: cached code follows every file
 
 from .config import MCTSConfig
 from .evaluators import (

@@ -11,10 +11,11 @@ from numba import typeof
 
 from games.base import IllegalMove, pin_rules_identity
 
-from . import _core
-from ._core import EVAL_EXTERNAL, NUM_CFG_F, NUM_CFG_I
+from . import _options as opt
+from . import kernels
 from .config import MCTSConfig
 from .evaluators import CachedEvaluator
+from .kernels import EVAL_EXTERNAL, NUM_CFG_F, NUM_CFG_I, STEP_TOO_MANY_ACTIONS
 from .tree import (
     ROOT,
     TERMINAL,
@@ -53,13 +54,13 @@ def tree_seed(seed: int, index: int) -> int:
     """The seed of tree ``index`` in a search seeded with ``seed``. A tree's search depends only on its own seed,
     whatever the batch: tree i of ``BatchedMCTS(game, B, seed=s)`` searches exactly like the single tree of
     ``BatchedMCTS(game, 1)`` after ``set_roots([state], seeds=[tree_seed(s, i)])``."""
-    x = int(_core.splitmix64(np.uint64(int(seed) % 2**64)))
-    return int(_core.splitmix64(np.uint64((x + int(index)) % 2**64)))
+    x = int(kernels.splitmix64(np.uint64(int(seed) % 2**64)))
+    return int(kernels.splitmix64(np.uint64((x + int(index)) % 2**64)))
 
 
 def _stream(seed: int) -> np.uint64:
     """Initial state of a tree's random stream (splitmix64) for a seed."""
-    return _core.splitmix64(np.uint64(int(seed) % 2**64))
+    return kernels.splitmix64(np.uint64(int(seed) % 2**64))
 
 
 _ENTRY_CACHE: dict = {}
@@ -152,15 +153,16 @@ class BatchedMCTS:
         """Look up (compile, or load from Numba's cache) the kernels for this game once."""
         pin_rules_identity(self.game.rules)
         rules, params, t, lv, f, c = self.game.rules, self.game.params, self.tree, self.leaves, self.cfg_f, self.cfg_i
-        out = self._out
+        out, v = self._out, self._variant
         active = np.ones(self.batch_size, np.bool_)
         self._ep = {
-            "init_root": _entry(_core.init_root, rules, params, t, 0, self._legal),
-            "advance": _entry(_core.advance, rules, params, t, 0, 0, self._legal),
-            "begin": _entry(_core.begin_search, t, f, c, active, lv.work, True),
-            "step": _entry(_core.step, rules, params, t, lv, self._no_cache, f, c, 0, True),
-            "summarize": _entry(_core.summarize, t, f, c, active, *out, lv.work),
+            "init_root": _entry(kernels.init_root, rules, params, t, 0, self._legal),
+            "advance": _entry(kernels.advance, rules, params, t, 0, 0, self._legal),
+            "begin": _entry(kernels.begin_search, v, t, f, c, active, lv.work, True),
+            "step": _entry(kernels.step, rules, params, v, t, lv, self._no_cache, f, c, 0, True),
+            "summarize": _entry(kernels.summarize, v, t, f, c, active, *out, lv.work),
         }
+        self._compiled_variant = v
 
     # ------------------------------------------------------------------------------------------- roots
     def set_roots(self, states, seeds=None) -> None:
@@ -241,33 +243,36 @@ class BatchedMCTS:
     def _fill_config(self, simulations: int, evaluator) -> tuple[int, object]:
         """Write the config arrays for this search; returns (evaluator kind, cache table or None)."""
         cfg, f, c = self.config, self.cfg_f, self.cfg_i
-        f[_core.F_C_BASE] = cfg.c_base
-        f[_core.F_C_INIT] = cfg.c_init
-        visits = np.arange(_core.PUCT_TABLE, dtype=np.float64)
-        f[_core.F_TABLE:] = (np.log((1.0 + visits + cfg.c_base) / cfg.c_base) + cfg.c_init) * np.sqrt(visits)
-        f[_core.F_FPU] = cfg.fpu_reduction
-        f[_core.F_FPU_ROOT] = cfg.fpu_reduction_root
+        self._variant = kernels.variant_for(cfg)  # the code of the search: compiled once per variant
+        if getattr(self, "_compiled_variant", self._variant) is not self._variant:
+            self._compile()
+        f[opt.F_C_BASE] = cfg.c_base
+        f[opt.F_C_INIT] = cfg.c_init
+        visits = np.arange(opt.PUCT_TABLE, dtype=np.float64)
+        f[opt.F_TABLE:] = (np.log((1.0 + visits + cfg.c_base) / cfg.c_base) + cfg.c_init) * np.sqrt(visits)
+        f[opt.F_FPU] = cfg.fpu_reduction
+        f[opt.F_FPU_ROOT] = cfg.fpu_reduction_root
         # a virtual loss only matters to other descents of the same tree in the same step
-        f[_core.F_VIRTUAL_LOSS] = cfg.virtual_loss if cfg.leaves_per_tree > 1 else 0.0
+        f[opt.F_VIRTUAL_LOSS] = cfg.virtual_loss if cfg.leaves_per_tree > 1 else 0.0
         alpha = cfg.dirichlet_alpha if cfg.dirichlet_alpha is not None else self.game.dirichlet_alpha
-        f[_core.F_DIRICHLET_ALPHA] = alpha
-        f[_core.F_DIRICHLET_EPS] = cfg.dirichlet_epsilon
-        f[_core.F_C_VISIT] = cfg.gumbel_c_visit
-        f[_core.F_C_SCALE] = cfg.gumbel_c_scale
-        f[_core.F_GUMBEL_SCALE] = cfg.gumbel_scale
-        f[_core.F_FORCED_K] = cfg.forced_playouts_k
-        f[_core.F_FULL_PROB] = cfg.playout_cap_full_prob if cfg.playout_cap else 1.0
-        c[_core.I_LEAVES] = cfg.leaves_per_tree
-        c[_core.I_GUMBEL] = int(cfg.gumbel)
-        c[_core.I_MAX_CONSIDERED] = cfg.gumbel_max_considered
-        c[_core.I_RESCALE] = int(cfg.gumbel_rescale_values)
-        c[_core.I_FORCED] = int(cfg.forced_playouts)
-        c[_core.I_PRUNE] = int(cfg.policy_target_pruning)
-        c[_core.I_MAX_LENGTH] = self.game.max_game_length
-        c[_core.I_SIMS_FULL] = simulations
-        c[_core.I_SIMS_CHEAP] = cfg.playout_cap_cheap_simulations if cfg.playout_cap else simulations
-        c[_core.I_NOISE] = int(cfg.dirichlet_epsilon > 0)
-        c[_core.I_DECISIVE] = int(cfg.decisive_moves)
+        f[opt.F_DIRICHLET_ALPHA] = alpha
+        f[opt.F_DIRICHLET_EPS] = cfg.dirichlet_epsilon
+        f[opt.F_C_VISIT] = cfg.gumbel_c_visit
+        f[opt.F_C_SCALE] = cfg.gumbel_c_scale
+        f[opt.F_GUMBEL_SCALE] = cfg.gumbel_scale
+        f[opt.F_FORCED_K] = cfg.forced_playouts_k
+        f[opt.F_FULL_PROB] = cfg.playout_cap_full_prob if cfg.playout_cap else 1.0
+        c[opt.I_LEAVES] = cfg.leaves_per_tree
+        c[opt.I_GUMBEL] = int(cfg.gumbel)
+        c[opt.I_MAX_CONSIDERED] = cfg.gumbel_max_considered
+        c[opt.I_RESCALE] = int(cfg.gumbel_rescale_values)
+        c[opt.I_FORCED] = int(cfg.forced_playouts)
+        c[opt.I_PRUNE] = int(cfg.policy_target_pruning)
+        c[opt.I_MAX_LENGTH] = self.game.max_game_length
+        c[opt.I_SIMS_FULL] = simulations
+        c[opt.I_SIMS_CHEAP] = cfg.playout_cap_cheap_simulations if cfg.playout_cap else simulations
+        c[opt.I_NOISE] = int(cfg.dirichlet_epsilon > 0)
+        c[opt.I_DECISIVE] = int(cfg.decisive_moves)
         cache = None
         inner = evaluator
         if isinstance(evaluator, CachedEvaluator):
@@ -277,11 +282,11 @@ class BatchedMCTS:
         kind = EVAL_EXTERNAL
         if builtin is not None and cache is None:
             kind, rollouts = builtin
-            c[_core.I_ROLLOUTS] = rollouts
-        c[_core.I_EVAL_KIND] = kind
-        c[_core.I_WANT_STATES] = int(kind == EVAL_EXTERNAL and hasattr(inner, "evaluate_states"))
-        c[_core.I_WANT_PLANES] = int(kind == EVAL_EXTERNAL and not c[_core.I_WANT_STATES])
-        c[_core.I_CACHE] = int(cache is not None)
+            c[opt.I_ROLLOUTS] = rollouts
+        c[opt.I_EVAL_KIND] = kind
+        c[opt.I_WANT_STATES] = int(kind == EVAL_EXTERNAL and hasattr(inner, "evaluate_states"))
+        c[opt.I_WANT_PLANES] = int(kind == EVAL_EXTERNAL and not c[opt.I_WANT_STATES])
+        c[opt.I_CACHE] = int(cache is not None)
         return kind, cache
 
     def _ensure_capacity(self, simulations: int) -> None:
@@ -306,22 +311,22 @@ class BatchedMCTS:
         if active.shape != (self.batch_size,):
             raise ValueError(f"active must be a bool[{self.batch_size}] mask")
         tree, lv, f, c = self.tree, self.leaves, self.cfg_f, self.cfg_i
-        self._ep["begin"](tree, f, c, active, self.leaves.work, True)
+        self._ep["begin"](self._variant, tree, f, c, active, self.leaves.work, True)
         rules, params = self.game.rules, self.game.params
         table = cache if cache is not None else self._no_cache
         step = self._ep["step"]
         if kind != EVAL_EXTERNAL:  # evaluated inside the compiled step: one call does the whole search
-            if step(rules, params, tree, lv, table, f, c, 0, True) == _core.STEP_TOO_MANY_ACTIONS:
+            if step(rules, params, self._variant, tree, lv, table, f, c, 0, True) == STEP_TOO_MANY_ACTIONS:
                 self._too_many_actions()
             self.last_steps = 0
             return self.result()
         inner = evaluator.inner if cache is not None else evaluator
-        by_states = bool(c[_core.I_WANT_STATES])
+        by_states = bool(c[opt.I_WANT_STATES])
         n, steps = 0, 0
         while True:
-            n = step(rules, params, tree, lv, table, f, c, n, True)
+            n = step(rules, params, self._variant, tree, lv, table, f, c, n, True)
             if n <= 0:
-                if n == _core.STEP_TOO_MANY_ACTIONS:
+                if n == STEP_TOO_MANY_ACTIONS:
                     self._too_many_actions()
                 if n < 0:
                     self._bad_evaluation(-n - 1)
@@ -360,8 +365,8 @@ class BatchedMCTS:
             kind, cache = self._fill_config(sims, evaluator)
             inner = evaluator.inner if cache is not None else evaluator
             table = cache if cache is not None else self._no_cache
-            self._async = (evaluator, inner, table, bool(self.cfg_i[_core.I_WANT_STATES]), key)
-        self._ep["begin"](self.tree, self.cfg_f, self.cfg_i, active, self.leaves.work, False)
+            self._async = (evaluator, inner, table, bool(self.cfg_i[opt.I_WANT_STATES]), key)
+        self._ep["begin"](self._variant, self.tree, self.cfg_f, self.cfg_i, active, self.leaves.work, False)
         self._searching |= active
 
     def step(self) -> np.ndarray:
@@ -373,13 +378,14 @@ class BatchedMCTS:
             raise ValueError("no search under way: start_searches first")
         _, inner, table, by_states, _ = self._async
         leaves, rules, params, step = self.leaves, self.game.rules, self.game.params, self._ep["step"]
-        n = step(rules, params, self.tree, leaves, table, self.cfg_f, self.cfg_i, 0, True)
-        if n == _core.STEP_TOO_MANY_ACTIONS:
+        n = step(rules, params, self._variant, self.tree, leaves, table, self.cfg_f, self.cfg_i, 0, True)
+        if n == STEP_TOO_MANY_ACTIONS:
             self._searching[:] = False
             self._too_many_actions()
         if n > 0:
             self._evaluate_leaves(inner, by_states, n)
-            bad = step(rules, params, self.tree, leaves, table, self.cfg_f, self.cfg_i, n, False)
+            bad = step(rules, params, self._variant, self.tree, leaves, table, self.cfg_f, self.cfg_i, n,
+                       False)
             if bad < 0:
                 self._searching[:] = False
                 self._bad_evaluation(-bad - 1)
@@ -388,27 +394,28 @@ class BatchedMCTS:
         return done
 
     def driver(self, kernel, *extra):
-        """Bind a compiled driver ``kernel(rules, params, tree, leaves, cache, cfg_f, cfg_i, n, searching,
+        """Bind a compiled driver ``kernel(rules, params, variant, tree, leaves, cache, cfg_f, cfg_i, n, searching,
         *extra)`` to the searches begun by ``start_searches`` and return ``call(n, *extra) -> code``. With
         ``gather`` and ``evaluate`` it replaces ``step`` and whatever the caller does between steps in compiled
         code (the self-play move loop of ``engine.alphazero._moves``): the kernel applies the ``n`` evaluations
-        of the last leaves (``_core.apply_evaluations``), does its work and keeps ``searching`` (this search's
+        of the last leaves (``kernels.apply_evaluations``), does its work and keeps ``searching`` (this search's
         mask, shared) up to date. Its code: 0 or a code of its own below ``STEP_TOO_MANY_ACTIONS``, returned as
         is, or a negative code of ``step``, raised here as ``step`` raises it."""
         if self._async is None:
             raise ValueError("no search under way: start_searches first")
         table = self._async[2]
         rules, params = self.game.rules, self.game.params
-        ep = _entry(kernel, rules, params, self.tree, self.leaves, table, self.cfg_f, self.cfg_i, 0,
+        variant = self._variant
+        ep = _entry(kernel, rules, params, variant, self.tree, self.leaves, table, self.cfg_f, self.cfg_i, 0,
                     self._searching, *extra)
 
         def call(n: int, *args) -> int:
-            code = ep(rules, params, self.tree, self.leaves, table, self.cfg_f, self.cfg_i, n, self._searching,
-                      *args)
-            if code == _core.STEP_TOO_MANY_ACTIONS:
+            code = ep(rules, params, variant, self.tree, self.leaves, table, self.cfg_f, self.cfg_i, n,
+                      self._searching, *args)
+            if code == STEP_TOO_MANY_ACTIONS:
                 self._searching[:] = False
                 self._too_many_actions()
-            if _core.STEP_TOO_MANY_ACTIONS < code < 0:
+            if STEP_TOO_MANY_ACTIONS < code < 0:
                 self._searching[:] = False
                 self._bad_evaluation(-code - 1)
             return code
@@ -421,9 +428,9 @@ class BatchedMCTS:
         if self._async is None:
             raise ValueError("no search under way: start_searches first")
         _, _, table, _, _ = self._async
-        n = self._ep["step"](self.game.rules, self.game.params, self.tree, self.leaves, table, self.cfg_f,
-                             self.cfg_i, 0, True)
-        if n == _core.STEP_TOO_MANY_ACTIONS:
+        n = self._ep["step"](self.game.rules, self.game.params, self._variant, self.tree, self.leaves, table,
+                             self.cfg_f, self.cfg_i, 0, True)
+        if n == STEP_TOO_MANY_ACTIONS:
             self._searching[:] = False
             self._too_many_actions()
         return n
@@ -485,8 +492,8 @@ class BatchedMCTS:
         t = self.tree
         visits, policy, q, value, best, prior = self._out
         if trees is None:
-            self._ep["summarize"](t, self.cfg_f, self.cfg_i, self._all_trees, visits, policy, q, value, best,
-                                  prior, self.leaves.work)
+            self._ep["summarize"](self._variant, t, self.cfg_f, self.cfg_i, self._all_trees, visits, policy, q,
+                                  value, best, prior, self.leaves.work)
             return SearchResult(visits=visits.copy(), policy=policy.copy(), q=q.copy(), value=value.copy(),
                                 best_move=best.copy(), prior=prior.copy(), full_search=t.full_search.copy(),
                                 simulations=t.sims_done.copy())
@@ -495,7 +502,7 @@ class BatchedMCTS:
             raise IndexError(f"tree indices must be in [0, {self.batch_size}), got {rows.tolist()}")
         which = np.zeros(self.batch_size, np.bool_)
         which[rows] = True
-        self._ep["summarize"](t, self.cfg_f, self.cfg_i, which, visits, policy, q, value, best, prior,
+        self._ep["summarize"](self._variant, t, self.cfg_f, self.cfg_i, which, visits, policy, q, value, best, prior,
                               self.leaves.work)
         return SearchResult(visits=visits[rows], policy=policy[rows], q=q[rows], value=value[rows],  # copies
                             best_move=best[rows], prior=prior[rows], full_search=t.full_search[rows],

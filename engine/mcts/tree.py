@@ -1,7 +1,7 @@
 """The search tree as a struct of arrays with a leading batch axis (one tree per game), and its leaf buffers.
 
 Every array is allocated once by ``allocate_tree`` / ``allocate_leaves`` and reused between moves and games;
-the Numba kernels in ``engine.mcts._core`` only write into them. Shapes use ``B`` trees, ``N`` nodes per tree
+the Numba kernels of ``engine.mcts`` only write into them. Shapes use ``B`` trees, ``N`` nodes per tree
 (the pool capacity), ``A`` actions, ``E`` edge slots per node (the most legal actions a position can have:
 ``Game.max_legal_actions``, else ``A``), ``S`` the length of the game's state array, ``L = B *
 leaves_per_tree`` leaf slots and ``M`` cache entries.

@@ -3,6 +3,11 @@ SAN notation, PGN import and export, and a fast perft (see ``rules`` for the sta
 
 from __future__ import annotations
 
+from ..base import cache_by_package
+
+# ruff: noqa: E402
+cache_by_package(__file__)  # kernels call kernels of other files here: cached code follows every file
+
 from .game import MAX_PLIES, RULES, Chess, chess_params
 from .notation import START_FEN, FenError
 from .pgn import PgnError, PgnGame, read_pgn, read_pgn_file, write_pgn

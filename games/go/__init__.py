@@ -4,6 +4,11 @@
 for the coordinate table.
 """
 
+from ..base import cache_by_package
+
+# ruff: noqa: E402
+cache_by_package(__file__)  # kernels call kernels of other files here: cached code follows every file
+
 from . import coords, rules
 from .game import Go, format_score, parse_colour
 from .rules import play_random, random_playout, random_playouts
