@@ -23,14 +23,8 @@ import numpy as np
 from engine.mcts import BatchedMCTS, MCTSConfig, SearchResult
 
 from .base import Decision, MoveStat, ProgressFn
+from .checkpoints import default_checkpoint, shipped_games
 from .mcts import MCTSAgent
-
-CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
-
-
-def default_checkpoint(game) -> Path:
-    """Where the shipped checkpoint of ``game`` lives (``agents/checkpoints/<game name>.pt``)."""
-    return CHECKPOINT_DIR / f"{game.name}.pt"
 
 
 def load_network(game, path: str | Path | None = None):
@@ -41,7 +35,7 @@ def load_network(game, path: str | Path | None = None):
 
     path = Path(path) if path else default_checkpoint(game)
     if not path.exists():
-        shipped = sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt"))
+        shipped = shipped_games()
         hint = (f"no checkpoint is shipped for {game.name} (shipped: {', '.join(shipped) or 'none'}); train one with "
                 f"python -m engine.selfplay and pass alphazero:PATH") if path == default_checkpoint(game) else ""
         raise CheckpointError(f"checkpoint {path} does not exist" + (f": {hint}" if hint else ""))

@@ -156,7 +156,7 @@ def best_available(game) -> tuple[str, str]:
     player when a network is shipped for the game, else MCTS over the game's own evaluator (chess: material and
     quiescence), else pure MCTS with random rollouts. ``engine.play``, ``engine.analyze`` and ``engine.uci`` use it
     when given no checkpoint."""
-    from .alphazero import default_checkpoint
+    from .checkpoints import default_checkpoint
 
     if default_checkpoint(game).is_file():
         return "alphazero", f"the shipped AlphaZero network ({default_checkpoint(game).name})"

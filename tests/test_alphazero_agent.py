@@ -12,7 +12,8 @@ import pytest
 
 import agents
 import games
-from agents.alphazero import CHECKPOINT_DIR, default_checkpoint, load_network
+from agents.alphazero import load_network
+from agents.checkpoints import CHECKPOINT_DIR, default_checkpoint
 from agents.minimax import Solver
 from engine.arena import play_game
 from nets import CheckpointError
