@@ -54,7 +54,8 @@ def _arch(evaluator):
     """The ``PolicyValueConfig`` of an evaluator's network (``None`` for another model)."""
     from nets import unwrap
 
-    return getattr(unwrap(evaluator.model), "arch", None)
+    arch = getattr(evaluator, "arch", None)  # PolicyValueEvaluator: its source network's, not the folded copy's
+    return arch if arch is not None else getattr(unwrap(evaluator.model), "arch", None)
 
 
 def decision_from(result: SearchResult, i: int, action: int, top: int, **info) -> Decision:

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from .device import autocast, pick_device, prepare, to_input, unwrap
-from .precision import fold_batchnorm, inference_dtype, resolve_precision
+from .precision import fold_batchnorm, inference_dtype, precision_autocast, resolve_precision
 
 ILLEGAL_LOGIT = -1.0e9
 """Logit given to illegal actions: ``exp(ILLEGAL_LOGIT - max)`` is exactly 0 in float32, and it stays finite."""
@@ -224,24 +224,29 @@ class PolicyValueEvaluator:
                     out_value[start:stop] = value.numpy()
             return out_logits, out_value
 
+    @property
+    def arch(self):
+        """The ``PolicyValueConfig`` of the caller's network (``None`` for another model); the inference copy
+        (folded, converted) is a traced module without it."""
+        return getattr(unwrap(self.source), "arch", None)
 
     @property
     def has_auxiliary(self) -> bool:
         """Whether the network has KataGo's ownership or score head (``auxiliary``)."""
-        arch = getattr(unwrap(self.model), "arch", None)
+        arch = self.arch
         return bool(getattr(arch, "ownership", False) or getattr(arch, "score", False))
 
     def auxiliary(self, planes: np.ndarray) -> dict[str, np.ndarray]:
         """KataGo's auxiliary predictions for ``planes[L, C, H, W]``, from the view of the player to move:
         ``ownership`` float32[L, H, W] in [-1, 1] (the expected final owner of each point, +1 the mover) and
         ``score`` float32[L] (the expected final lead), those of the heads the network has (empty without)."""
-        base = unwrap(self.model)
+        base = unwrap(self.source)  # the heads' outputs: the unfolded network (rare calls: analysis, the UI)
         if not self.has_auxiliary:
             return {}
         x = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32)).to(self.device)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), autocast(self.device, self.use_autocast):
+        with torch.inference_mode(), precision_autocast(self.device, self.precision):
             out = base.forward_all(x)
         result = {}
         if out.ownership is not None:
