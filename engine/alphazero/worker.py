@@ -116,6 +116,60 @@ def temperature_choice(visits: np.ndarray, temperature: float, u: float) -> int:
     return int(_moves.temperature_choice(np.ascontiguousarray(visits, np.int32), float(temperature), float(u), -1))
 
 
+_REASONS = {_moves.ENDED: "end", _moves.RESIGNED: "resign", _moves.MAX_MOVES: "max_moves"}
+
+
+class _Collected:
+    """The examples and game summaries of one ``SelfPlayWorker.play`` call, gathered as games end."""
+
+    def __init__(self, aux: bool, resign_on: bool):
+        self.aux, self.resign_on = aux, resign_on
+        self.planes: list = []
+        self.policy: list = []
+        self.value: list = []
+        self.result: list = []
+        self.aux_targets: list = []
+        self.games: list[GameSummary] = []
+        self.positions = self.resigned = self.false_resigns = self.playthrough_games = 0
+
+    def add(self, planes, policy, value, result, aux) -> None:
+        self.planes.append(planes)
+        self.policy.append(policy)
+        self.value.append(value)
+        self.result.append(result)
+        if aux is not None:
+            self.aux_targets.append(aux)
+        self.positions += len(planes)
+
+    def add_game(self, actions: list, result: int, reason: str, playthrough: bool, would_resign) -> None:
+        if reason == "resign":
+            self.resigned += 1
+        if self.resign_on and playthrough:  # a false resignation: a side that would have resigned did not lose
+            self.playthrough_games += 1
+            self.false_resigns += sum(would_resign[side] and (result if side == 0 else -result) >= 0
+                                      for side in (0, 1))
+        self.games.append(GameSummary(actions, result, reason, playthrough and self.resign_on, would_resign))
+
+    def batch(self, game, stats: dict) -> SelfPlayBatch:
+        n, games = self.positions, self.games
+        stats = {"games": len(games), "positions": n, **stats,
+                 "resigned": self.resigned, "playthrough_games": self.playthrough_games,
+                 "false_resigns": self.false_resigns, "first_player_wins": sum(g.result > 0 for g in games),
+                 "draws": sum(g.result == 0 for g in games), "game_length": sum(len(g.actions) for g in games)}
+        planes = np.concatenate(self.planes) if n else np.zeros((0, *game.plane_shape), np.float32)
+        policy = np.concatenate(self.policy) if n else np.zeros((0, game.num_actions), np.float32)
+        value = np.concatenate(self.value).astype(np.float32) if n else np.zeros(0, np.float32)
+        result = np.concatenate(self.result).astype(np.int8) if n else np.zeros(0, np.int8)
+        aux = {}
+        if self.aux:
+            h, w = game.plane_shape[1:]
+            parts = self.aux_targets
+            aux = {"ownership": np.concatenate([a[0] for a in parts]) if n else np.zeros((0, h, w), np.int8),
+                   "score": np.concatenate([a[1] for a in parts]) if n else np.zeros(0, np.float32),
+                   "has_target": np.concatenate([a[2] for a in parts]) if n else np.zeros(0, np.bool_)}
+        return SelfPlayBatch(planes, policy, value, result, games, stats, **aux)
+
+
 class SelfPlayWorker:
     """Plays self-play games B at a time with one network.
 
@@ -301,7 +355,6 @@ class SelfPlayWorker:
         Continuous (``selfplay.continuous``): the games left under way carry over to the next call (``pending``),
         which continues them first, on fresh trees (the weights may have changed); a freed slot always starts a
         new game. Otherwise exactly ``num_games`` games are started and played to the end."""
-        game = self.game
         sp = self.config.selfplay
         B = self.batch_size
         rng = np.random.default_rng([int(seed) % 2**63, 0x5E1F])
@@ -310,29 +363,17 @@ class SelfPlayWorker:
         resign_on = sp.resign_threshold > -1.0
         continuous = self.continuous
         t_start = time.perf_counter()
-        sf, si = self._options
-        sf[_moves.SF_TEMPERATURE] = sp.temperature
-        sf[_moves.SF_FINAL_TEMPERATURE] = sp.final_temperature
-        sf[_moves.SF_RESIGN_THRESHOLD] = sp.resign_threshold
-        si[_moves.SI_TEMPERATURE_MOVES] = sp.temperature_moves
-        si[_moves.SI_RESIGN_ON] = int(resign_on)
-        si[_moves.SI_RESIGN_MIN_MOVES] = sp.resign_min_moves
-        self._slots.counters[:] = 0
-
+        sf, si = self._set_options(resign_on)
         live = np.zeros(B, np.bool_)
         queue = list(self.pending) if continuous else []  # carried-over games, continued first
         self.pending = []
         started = 0
-
-        out_planes, out_policy, out_value, out_result, out_aux = [], [], [], [], []
-        games: list[GameSummary] = []
-        positions = resigned = false_resigns = playthrough_games = 0
-        reasons = {_moves.ENDED: "end", _moves.RESIGNED: "resign", _moves.MAX_MOVES: "max_moves"}
+        out = _Collected(self.aux, resign_on)
 
         def more() -> bool:
             if queue:
                 return True
-            return len(games) < num_games if continuous else started < num_games
+            return len(out.games) < num_games if continuous else started < num_games
 
         def start(slot: int) -> None:
             nonlocal started
@@ -340,45 +381,18 @@ class SelfPlayWorker:
                 g = queue.pop(0)
                 tree_seed = int(np.random.default_rng([g.game_seed, len(g.actions), 0x7EE]).integers(0, 2**62))
             else:
-                state, actions = self._opening(rng, sp.random_opening_plies)
-                game_seed = int(rng.integers(0, 2**62))
-                playthrough = (not resign_on) or float(rng.random()) < sp.resign_playthrough
-                g = _Game(state, actions, game_seed, playthrough)
-                tree_seed = game_seed
+                g = self._new_game(rng, resign_on)
+                tree_seed = g.game_seed
                 started += 1
             self._load(slot, g)
             search.reset(slot, g.state, seed=tree_seed)
             live[slot] = True
 
         def finish(slot: int, result: int, reason: str) -> None:
-            nonlocal positions, resigned, false_resigns, playthrough_games
-            s = self._slots
-            final = self._initial.copy()
-            planes, policy = self._export(slot, final)
-            n, k = int(s.moves[slot]), len(planes)
-            z = np.where(s.pos_mover[slot, :k] == 0, result, -result)
-            out_planes.append(planes)
-            out_policy.append(policy)
-            out_value.append(z * sp.value_discount ** (n - s.pos_ply[slot, :k] - 1.0))
-            out_result.append(z)
-            if self.aux:
-                out_aux.append(self._aux_targets(final, s.pos_mover[slot, :k], reason == "end"))
-            positions += k
-            if reason == "resign":
-                resigned += 1
-            playthrough = bool(s.playthrough[slot])
-            would_resign = (bool(s.would_resign[slot, 0]), bool(s.would_resign[slot, 1]))
-            if resign_on and playthrough:
-                playthrough_games += 1
-                for side in (0, 1):
-                    side_result = result if side == 0 else -result
-                    if would_resign[side] and side_result >= 0:
-                        false_resigns += 1
-            games.append(GameSummary(s.actions[slot, :n].tolist(), int(result), reason, playthrough and resign_on,
-                                     would_resign))
+            self._collect(out, slot, result, reason)
             live[slot] = False
             if progress is not None:
-                progress(len(games), positions)
+                progress(len(out.games), out.positions)
 
         for slot in range(B):
             if not more():
@@ -395,21 +409,8 @@ class SelfPlayWorker:
         while live.any():
             code = play_step(n, self._slots, sf, si, *self._summary)
             if code == _moves.NEEDS_DRIVER:
-                again = np.zeros(B, np.bool_)
-                for slot in np.flatnonzero(self._slots.status != _moves.RUNNING).tolist():
-                    s = self._slots  # (start may grow the buffers)
-                    status = int(s.status[slot])
-                    s.status[slot] = _moves.RUNNING
-                    if status == _moves.NEEDS_BEGIN:
-                        if s.moves[slot] >= s.actions.shape[1]:
-                            self._slots = _moves.grow_slots(s, min(2 * s.actions.shape[1], game.max_game_length))
-                        again[slot] = True
-                        continue
-                    finish(slot, int(s.result[slot]), reasons[status])
-                    if more():
-                        start(slot)
-                        again[slot] = True
-                if continuous and len(games) >= num_games:
+                again = self._tend_slots(finish, start, more)
+                if continuous and len(out.games) >= num_games:
                     break
                 if again.any():
                     search.start_searches(again, timed)
@@ -423,25 +424,63 @@ class SelfPlayWorker:
             search.abandon_searches()
             self.pending = [self._unload(b) for b in range(B) if live[b]] + queue
         moves, searches = (int(x) for x in self._slots.counters)
-        seconds = time.perf_counter() - t_start
-        n = positions
-        planes = np.concatenate(out_planes) if n else np.zeros((0, *game.plane_shape), np.float32)
-        policy = np.concatenate(out_policy) if n else np.zeros((0, game.num_actions), np.float32)
-        stats = {"games": len(games), "positions": n, "moves": moves, "searches": searches, "seconds": seconds,
-                 "pending_games": len(self.pending),
-                 "network_seconds": timed.seconds, "network_calls": timed.calls, "evaluations": timed.positions,
-                 "resigned": resigned, "playthrough_games": playthrough_games, "false_resigns": false_resigns,
-                 "first_player_wins": sum(g.result > 0 for g in games), "draws": sum(g.result == 0 for g in games),
-                 "game_length": sum(len(g.actions) for g in games)}
-        value = np.concatenate(out_value).astype(np.float32) if n else np.zeros(0, np.float32)
-        result = np.concatenate(out_result).astype(np.int8) if n else np.zeros(0, np.int8)
-        aux = {}
-        if self.aux:
-            h, w = game.plane_shape[1:]
-            aux = {"ownership": np.concatenate([a[0] for a in out_aux]) if n else np.zeros((0, h, w), np.int8),
-                   "score": np.concatenate([a[1] for a in out_aux]) if n else np.zeros(0, np.float32),
-                   "has_target": np.concatenate([a[2] for a in out_aux]) if n else np.zeros(0, np.bool_)}
-        return SelfPlayBatch(planes, policy, value, result, games, stats, **aux)
+        stats = {"moves": moves, "searches": searches, "seconds": time.perf_counter() - t_start,
+                 "pending_games": len(self.pending), "network_seconds": timed.seconds,
+                 "network_calls": timed.calls, "evaluations": timed.positions}
+        return out.batch(self.game, stats)
+
+    def _set_options(self, resign_on: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled move loop's options of this call (``selfplay.*``), its counters zeroed."""
+        sp = self.config.selfplay
+        sf, si = self._options
+        sf[_moves.SF_TEMPERATURE] = sp.temperature
+        sf[_moves.SF_FINAL_TEMPERATURE] = sp.final_temperature
+        sf[_moves.SF_RESIGN_THRESHOLD] = sp.resign_threshold
+        si[_moves.SI_TEMPERATURE_MOVES] = sp.temperature_moves
+        si[_moves.SI_RESIGN_ON] = int(resign_on)
+        si[_moves.SI_RESIGN_MIN_MOVES] = sp.resign_min_moves
+        self._slots.counters[:] = 0
+        return sf, si
+
+    def _new_game(self, rng: np.random.Generator, resign_on: bool) -> _Game:
+        """A new game: its random opening, its seed and whether it plays on past a resignation."""
+        sp = self.config.selfplay
+        state, actions = self._opening(rng, sp.random_opening_plies)
+        game_seed = int(rng.integers(0, 2**62))
+        playthrough = (not resign_on) or float(rng.random()) < sp.resign_playthrough
+        return _Game(state, actions, game_seed, playthrough)
+
+    def _tend_slots(self, finish, start, more) -> np.ndarray:
+        """The slots the compiled loop handed back: grow a slot that is full, finish an ended game and start the
+        next one in its slot. Returns the slots whose search must begin."""
+        again = np.zeros(self.batch_size, np.bool_)
+        for slot in np.flatnonzero(self._slots.status != _moves.RUNNING).tolist():
+            s = self._slots  # (start may grow the buffers)
+            status = int(s.status[slot])
+            s.status[slot] = _moves.RUNNING
+            if status == _moves.NEEDS_BEGIN:
+                if s.moves[slot] >= s.actions.shape[1]:
+                    self._slots = _moves.grow_slots(s, min(2 * s.actions.shape[1], self.game.max_game_length))
+                again[slot] = True
+                continue
+            finish(slot, int(s.result[slot]), _REASONS[status])
+            if more():
+                start(slot)
+                again[slot] = True
+        return again
+
+    def _collect(self, out: _Collected, slot: int, result: int, reason: str) -> None:
+        """The examples and summary of the game that ended in ``slot`` (``result`` for the first player)."""
+        sp = self.config.selfplay
+        s = self._slots
+        final = self._initial.copy()
+        planes, policy = self._export(slot, final)
+        n, k = int(s.moves[slot]), len(planes)
+        z = np.where(s.pos_mover[slot, :k] == 0, result, -result)
+        aux = self._aux_targets(final, s.pos_mover[slot, :k], reason == "end") if self.aux else None
+        out.add(planes, policy, z * sp.value_discount ** (n - s.pos_ply[slot, :k] - 1.0), z, aux)
+        would_resign = (bool(s.would_resign[slot, 0]), bool(s.would_resign[slot, 1]))
+        out.add_game(s.actions[slot, :n].tolist(), int(result), reason, bool(s.playthrough[slot]), would_resign)
 
     def _aux_targets(self, final: np.ndarray, movers: np.ndarray, by_rules: bool):
         """KataGo's targets of a game's positions from its final position: ownership ``int8[k, H, W]`` and score
