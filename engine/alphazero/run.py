@@ -510,16 +510,16 @@ class SelfPlayRun:
         for note in self.notes:
             self.console.print(note, highlight=False)
         try:
-            first = True
+            done = 0
             while self.finished() is None:
                 row = self.run_iteration()
-                if first and target > 0 and self._target_score() is None:
+                done += 1
+                if done == 2 and target > 0 and self._target_score() is None:  # the first one also compiles
                     left = cfg.run.iterations - self.iteration
                     self.console.print(f"at this speed ({row['iteration_seconds']:.0f} s an iteration) the cap of "
                                        f"{cfg.run.iterations} iterations is {left * row['iteration_seconds'] / 60:.0f} "
                                        f"minutes away; the run stops before it when the target is reached",
                                        highlight=False)
-                first = False
                 if self._target_score() is not None:
                     stopped = "target_reached"
                     break
