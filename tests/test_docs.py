@@ -217,7 +217,7 @@ def _config_errors(module: str, args) -> str | None:
             load_config(DQNConfig, None, overrides)
         else:
             atari = (args.env or "").startswith("ALE/")
-            default = ROOT / "configs" / ("dqn_atari.yaml" if atari else "dqn_cartpole.yaml")
+            default = "dqn_atari" if atari else "dqn_cartpole"  # shipped configs, by name
             load_config(DQNConfig, args.config or default, overrides)
     return None
 
