@@ -20,15 +20,14 @@ from pathlib import Path
 
 from ..cli import UserError
 
-ROOT = Path(__file__).resolve().parents[2]
-AGENTS = {"drq_eps": "configs/drq_eps.yaml", "der": "configs/der.yaml"}
+AGENTS = {"drq_eps": "drq_eps", "der": "der"}  # the shipped configs (engine/configs), by name
 
 
 def _job_config(job: dict):
     from engine.config import load_config
     from engine.dqn.config import DQNConfig
 
-    return load_config(DQNConfig, ROOT / AGENTS[job["agent"]],
+    return load_config(DQNConfig, AGENTS[job["agent"]],
                        [f"env.id={job['env_id']}", "env.preset=atari100k", f"train.total_steps={job['steps']}",
                         f"run.threads={job['threads']}", "run.device=cpu", "run.tensorboard=false",
                         *job["overrides"]])
