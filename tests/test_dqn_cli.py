@@ -88,7 +88,7 @@ def test_time_limit_ends_the_run_like_total_steps(tmp_path):
     (("--env", "CartPole-v1", "train.lr_typo=1"), "unknown config key 'train.lr_typo'; valid keys under train"),
     (("--env", "NoSuchEnv-v0"), "unknown environment 'NoSuchEnv-v0'"),
     (("--env", "ALE/Pongg-v5"), "unknown Atari game 'ALE/Pongg-v5'"),
-    (("--env", "CartPole-v1", "--config", "missing.yaml"), "config missing.yaml does not exist (a YAML file, or one of"),
+    (("--env", "CartPole-v1", "--config", "missing.yaml"), "config missing.yaml does not exist (a YAML file"),
     (("--resume", "no/such/run"), "no such run folder"),
     (("eval", "--checkpoint", "no/such.pt"), "does not exist"),
     (("--env", "CartPole-v1", "train.batch_size=many"), "train.batch_size must be an integer"),

@@ -18,8 +18,9 @@ import pytest
 
 from .conftest import ROOT
 
-PROGRAMS = sorted(p.stem for p in (ROOT / "engine").glob("*.py")
-                  if p.stem != "__init__" and 'if __name__ == "__main__"' in p.read_text())
+PROGRAMS = sorted([p.stem for p in (ROOT / "engine").glob("*.py")
+                   if p.stem != "__init__" and 'if __name__ == "__main__"' in p.read_text()]
+                  + [p.parent.name for p in (ROOT / "engine").glob("*/__main__.py")])  # packages: dqn, gtp, uci ...
 
 _BLOCKING = textwrap.dedent("""
     import importlib.abc, runpy, sys
