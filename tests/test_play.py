@@ -208,7 +208,7 @@ def test_go_game_with_passes_and_scoring(tmp_path):
 def test_chess_castling_promotion_undo_resign(tmp_path):
     prompt = re.escape("your move (♔ White)> ")
     fen = "7k/1P6/8/8/8/8/6PP/4K2R w K - 0 1"
-    with Terminal(["chess", "--position", fen, "--simulations", "100", "--seed", "1"]) as t:
+    with Terminal(["chess", "--position", fen, "--player", "mcts:100", "--seed", "1"]) as t:
         t.expect(prompt, FIRST_START)
         for bad, why in [("Nz9", "'Nz9' is not a chess move"), ("e1e3", "move e1e3 is illegal"),
                          ("Nf3", "move Nf3 is illegal: there is no white knight")]:
@@ -272,7 +272,8 @@ def test_piped_input_plain_text():
     out = proc.stdout
     assert "\x1b" not in out and "Traceback" not in out + proc.stderr
     assert "your move (♔ White)> e2e4" in out  # the line read is shown after the prompt
-    reply = re.search(r"mcts:50 plays (\S+): win \d+% for Black", out).group(1)
+    # no chess network is shipped: the best player without one, the material search, at level 1's budget
+    reply = re.search(r"mcts-material:50 plays (\S+): win \d+% for Black", out).group(1)
     g = games.make("chess")
     before = g.parse_position("e2e4")
     after = g.apply(before, g.parse_move(before, reply))
@@ -314,4 +315,4 @@ def test_piped_go_of_another_size_with_options():
     out = proc.stdout
     assert proc.returncode == 0 and "\x1b" not in out
     assert "   A B C D E F G" in out and "go7: you play Black ●" in out and "komi 0.5" in out
-    assert "Game over. Black (you) resigns: White (mcts:50) wins." in out
+    assert "Game over. Black (you) resigns: White (mcts:0.5s) wins." in out  # Go without a network: time a move
