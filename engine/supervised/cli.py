@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from ..cli import UserError, add_common_args, emit, make_game, pin_threads, seed_everything, stop_on_sigterm
-from ..io import atomic_write_text
+from ..core import atomic_write_text
 
 # Defaults by game: the data generation and the number of epochs (command-line options override them).
 GAME_DEFAULTS: dict[str, dict] = {

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from ..cli import UserError
-from ..io import atomic_path, atomic_write_text
+from ..core import atomic_path, atomic_write_text
 
 FORMAT = "rlengine-supervised-data"
 MANIFEST = "manifest.json"

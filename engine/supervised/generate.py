@@ -28,7 +28,7 @@ import numpy as np
 from agents import AgentError
 
 from ..cli import UserError
-from ..io import atomic_write_text
+from ..core import atomic_write_text
 from .data import ShardBuilder, new_manifest, read_manifest, shard_name, write_manifest
 
 MAX_RESTARTS_IN_A_ROW = 5

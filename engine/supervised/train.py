@@ -30,7 +30,7 @@ from nets import CheckpointError, load_checkpoint, read_checkpoint, save_checkpo
 from ..alphazero.learner import Learner
 from ..alphazero.run import derived_seed
 from ..alphazero.worker import build_net
-from ..io import atomic_path, atomic_write_text
+from ..core import atomic_path, atomic_write_text
 from .data import Dataset, make_batch
 
 RUN_KIND = "supervised-run"
