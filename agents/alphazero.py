@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.mcts import BatchedMCTS, MCTSConfig, SearchResult
+from engine.mcts import MCTSConfig
 
-from .base import Decision, MoveStat, ProgressFn
+from .base import Decision, ProgressFn
 from .checkpoints import default_checkpoint, shipped_games
 from .mcts import MCTSAgent
 
@@ -58,16 +58,6 @@ def _arch(evaluator):
     return arch if arch is not None else getattr(unwrap(evaluator.model), "arch", None)
 
 
-def decision_from(result: SearchResult, i: int, action: int, top: int, **info) -> Decision:
-    """A ``Decision`` for root ``i`` of a search: value, top moves by visits (visits, prior, Q)."""
-    visits, q, prior = result.visits[i], result.q[i], result.prior[i]
-    order = np.argsort(-visits, kind="stable")[:top]
-    stats = [MoveStat(int(a), int(visits[a]), float(prior[a]), float(q[a])) for a in order if visits[a] > 0]
-    value = float(result.value[i])
-    return Decision(int(action), value=value, top=stats,
-                    info={"win_probability": (value + 1.0) / 2.0, **info})
-
-
 class AlphaZeroAgent(MCTSAgent):
     """Network + search: ``MCTSAgent`` over a ``PolicyValueEvaluator`` (so budgets, progress reports, ``stop``
     and subtree reuse are the same as pure MCTS), plus resignation and many positions at once.
@@ -84,14 +74,12 @@ class AlphaZeroAgent(MCTSAgent):
         from nets import PolicyValueEvaluator
 
         super().__init__(game, PolicyValueEvaluator(net, device=device, precision=precision), config, seed=seed,
-                         name=name, top=top, time_limit=time_limit)
+                         name=name, top=top, time_limit=time_limit, max_batch=max_batch)
         self.resign_threshold = resign_threshold
-        self.max_batch = max_batch
-        self._batch_search: BatchedMCTS | None = None
 
-    def observe(self, state, action) -> None:
-        super().observe(state, action)
-        if self._synced and self.game.is_terminal(self.search.root_state(0)):
+    def observe(self, state, action, game=None) -> None:
+        super().observe(state, action, game)
+        if game is None and self._synced and self.game.is_terminal(self.search.root_state(0)):
             self._synced = False
 
     # ------------------------------------------------------------------------------------------- one position
@@ -128,35 +116,12 @@ class AlphaZeroAgent(MCTSAgent):
         lead = float(self.evaluator.auxiliary(self.game.encode(state)[None])["score"][0])
         return lead if self.game.to_play(state) == 0 else -lead
 
-    # ------------------------------------------------------------------------------------------- many positions
-    def choose_batch(self, states) -> list[Decision]:
-        """Search every position of ``states`` (none finished) and return one ``Decision`` each; up to
-        ``max_batch`` positions share each search, whose steps make one network call for all of them."""
-        states = list(states)
-        out: list[Decision] = []
-        for start in range(0, len(states), self.max_batch):
-            part = states[start:start + self.max_batch]
-            for s in part:
-                if self.game.is_terminal(s):
-                    raise ValueError("choose_batch got a finished game: there is no move to choose")
-            search = self._batch_search
-            if search is None or search.batch_size != len(part):
-                search = BatchedMCTS(self.game, len(part), self.config, seed=0)
-                if len(part) == self.max_batch or self._batch_search is None:
-                    self._batch_search = search
-            search.set_roots(part)
-            result = search.run(self.evaluator)
-            actions = search.choose(0.0, self.rng)
-            out += [decision_from(result, i, int(actions[i]), self.top, simulations=int(result.simulations[i]))
-                    for i in range(len(part))]
-        return out
-
 
 def play_config(game, simulations: int = 800, gumbel: bool = False, c_init: float | None = None,
                 decisive: bool | None = None) -> MCTSConfig:
     """The AlphaZero player's search: no noise, PUCT (or Gumbel), and decisive and anti-decisive moves where the
-    game asks for them (``game.decisive_moves``; ``decisive`` overrides). ``agents.make`` and ``engine.match``
-    build their players with it."""
+    game asks for them (``game.decisive_moves``; ``decisive`` overrides). ``agents.make`` builds the
+    player with it."""
     config = MCTSConfig(simulations=int(simulations), dirichlet_epsilon=0.0, gumbel=bool(gumbel),
                         decisive_moves=bool(game.decisive_moves if decisive is None else decisive))
     if c_init is not None:

@@ -16,6 +16,13 @@ action and, when the agent has one, an evaluation. Agents are built from short s
 ``choose(state, progress)``: a searching agent calls ``progress(info)`` while it thinks and stops early,
 deciding with what it has, when the call returns True (``engine.uci`` implements ``stop`` and time controls
 this way). Agents whose search has a budget expose it as a settable ``simulations`` attribute.
+
+Many games at once: ``reset(games=G)`` starts G games side by side, ``observe(state, action, game=i)`` tells
+about a move of game ``i`` and ``choose_batch(states, games)`` asks for a move in several of them at once (a
+search agent searches them together, one network call per search step for all, each game keeping its own
+subtree). ``choose_batch(states)`` without ``games`` answers for independent positions (analysis, benchmark
+sets). An agent whose ``batched`` is False (an external program, which holds one game) plays one game at a
+time; ``engine.matches`` plays a pair's games at once when both agents are batched.
 """
 
 from __future__ import annotations
@@ -62,18 +69,24 @@ class AgentError(RuntimeError):
 
 
 class Agent:
-    """Base class: override ``choose``; ``reset`` and ``observe`` are optional."""
+    """Base class: override ``choose``; ``reset``, ``observe`` and ``choose_batch`` are optional."""
 
     name = "agent"
+    batched = True
+    """Whether the agent can play several games side by side (``choose_batch`` with ``games``). The base
+    ``choose_batch`` asks ``choose`` one position after another, right for an agent that keeps no state between
+    moves; an agent that holds one game (an external program) sets it False."""
 
     def __init__(self, game):
         self.game = game
 
-    def reset(self) -> None:
-        """A new game starts (from ``game.initial_state()`` or a position set up by the caller)."""
+    def reset(self, games: int = 1) -> None:
+        """New games start (from ``game.initial_state()`` or positions set up by the caller): ``games`` of them
+        side by side, numbered 0 .. games - 1 in ``observe`` and ``choose_batch``."""
 
-    def observe(self, state: np.ndarray, action: int) -> None:
-        """``action`` was played in ``state`` (by either side)."""
+    def observe(self, state: np.ndarray, action: int, game: int | None = None) -> None:
+        """``action`` was played in ``state`` (by either side); ``game``: which game of ``reset(games)`` (None: the
+        one game that ``choose`` plays)."""
 
     def undo(self) -> None:
         """The last move was taken back; search agents drop what they reused."""
@@ -84,6 +97,11 @@ class Agent:
         ``seconds`` of thinking; ``None``: their own default) and report on ``progress`` while they think;
         other agents ignore both."""
         raise NotImplementedError
+
+    def choose_batch(self, states, games=None) -> list[Decision]:
+        """A ``Decision`` for each of ``states``: ``games[j]`` is the game (of ``reset(games)``) that ``states[j]``
+        belongs to, None for independent positions. This default asks ``choose`` for one after another."""
+        return [self.choose(s) for s in states]
 
     def close(self) -> None:
         """Release processes or threads the agent holds."""

@@ -31,6 +31,8 @@ _EOF = object()
 class GtpPlayer(Agent):
     """A GTP program playing Go through the Agent interface (see the module docstring)."""
 
+    batched = False  # one external process holds one game
+
     def __init__(self, game, command: str, timeout: float = 60.0, log=None):
         super().__init__(game)
         if not hasattr(game, "pass_action") or not hasattr(game, "komi") or game.name[:2] != "go":
@@ -164,7 +166,9 @@ class GtpPlayer(Agent):
     def _vertex(self, state, action: int) -> str:
         return self.game.format_move(state, action)
 
-    def reset(self) -> None:
+    def reset(self, games: int = 1) -> None:
+        if games != 1:
+            raise ValueError(f"{self.name} is an external program: it plays one game at a time")
         g = self.game
         self.send(f"boardsize {g.size}")
         self.send(f"komi {g.komi:g}")
@@ -185,7 +189,7 @@ class GtpPlayer(Agent):
                 self.send(f"play {colour} {g.format_move(state, int(p))}")
         self._state = state.copy()
 
-    def observe(self, state, action) -> None:
+    def observe(self, state, action, game=None) -> None:
         if self._own is not None and self._own[1] == action and np.array_equal(self._own[0], state):
             self._own = None  # its own move: the program has played it already
             return

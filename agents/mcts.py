@@ -71,6 +71,16 @@ def top_moves(search: BatchedMCTS, result=None, k: int = 5, pv_length: int = 12,
             for a in order if visits[a] > 0]
 
 
+def decision_of(result, i: int, action: int, top: int) -> Decision:
+    """A ``Decision`` for root ``i`` of a search result: value, top moves by visits (visits, prior, Q)."""
+    visits, q, prior = result.visits[i], result.q[i], result.prior[i]
+    order = np.argsort(-visits, kind="stable")[:top]
+    stats = [MoveStat(int(a), int(visits[a]), float(prior[a]), float(q[a])) for a in order if visits[a] > 0]
+    value = float(result.value[i])
+    return Decision(int(action), value=value, top=stats,
+                    info={"win_probability": (value + 1.0) / 2.0, "simulations": int(result.simulations[i])})
+
+
 class MCTSAgent(Agent):
     """Plays the most visited move of a search with ``evaluator`` (no noise: ``MCTSConfig.for_play``).
 
@@ -85,7 +95,8 @@ class MCTSAgent(Agent):
     """
 
     def __init__(self, game, evaluator, config: MCTSConfig | None = None, seed: int | None = 0, name: str = "mcts",
-                 top: int = 5, time_limit: float | None = None, report_every: float = REPORT_EVERY):
+                 top: int = 5, time_limit: float | None = None, report_every: float = REPORT_EVERY,
+                 max_batch: int = 256):
         super().__init__(game)
         if time_limit is not None and not time_limit > 0:
             raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
@@ -100,6 +111,12 @@ class MCTSAgent(Agent):
         self.report_moves = 10
         self.max_tree_nodes: int | None = None
         self._synced = False  # the tree's root is the current position
+        self.max_batch = int(max_batch)  # positions per search of choose_batch without games
+        self._seed = int(seed or 0)
+        self._games = 1  # games side by side (reset)
+        self._batch: BatchedMCTS | None = None  # their trees, one per game (choose_batch with games)
+        self._batch_synced = np.zeros(0, np.bool_)
+        self._free_search: BatchedMCTS | None = None  # the search of choose_batch without games
 
     @property
     def simulations(self) -> int:
@@ -112,11 +129,29 @@ class MCTSAgent(Agent):
             raise ValueError(f"simulations must be >= 1, got {n}")
         self.config.simulations = int(n)
 
-    # ------------------------------------------------------------------------------------------- game flow
-    def reset(self) -> None:
-        self._synced = False
+    @property
+    def batched(self) -> bool:
+        """Games side by side need a budget in simulations (a time limit is one game's)."""
+        return self.time_limit is None
 
-    def observe(self, state, action) -> None:
+    # ------------------------------------------------------------------------------------------- game flow
+    def reset(self, games: int = 1) -> None:
+        if games < 1:
+            raise ValueError(f"games must be >= 1, got {games}")
+        self._synced = False
+        self._games = int(games)
+        self._batch_synced = np.zeros(self._games, np.bool_)
+        if self._batch is not None and self._batch.batch_size != self._games:
+            self._batch = None
+
+    def observe(self, state, action, game=None) -> None:
+        if game is not None:
+            if self._batch is not None and self._batch_synced[game] and \
+                    np.array_equal(self._batch.root_state(game), state):
+                self._batch.advance(game, int(action))
+            elif game < self._batch_synced.size:
+                self._batch_synced[game] = False
+            return
         if self._synced and np.array_equal(self.search.root_state(0), state):
             self.search.advance(0, int(action))
         else:
@@ -185,6 +220,53 @@ class MCTSAgent(Agent):
             target = self.report_every if deadline is None else min(self.report_every, deadline - now)
             slowest = max(slowest, (now - t0) / max(ran, 1))
             chunk = int(np.clip(target / max(slowest, 1e-7), 1, 2 * chunk))
+
+    # ------------------------------------------------------------------------------------------- many positions
+    def choose_batch(self, states, games=None) -> list[Decision]:
+        """Search the positions of ``states`` (none finished) together and return one ``Decision`` each. With
+        ``games`` (indices of the games of ``reset(games)``), each game keeps its tree between moves (subtree
+        reuse, as ``choose``); without, the positions are independent and up to ``max_batch`` share a search.
+        Each step of a search makes one evaluator call for all of its positions."""
+        states = list(states)
+        for s in states:
+            if self.game.is_terminal(s):
+                raise ValueError("choose_batch got a finished game: there is no move to choose")
+        if not self.batched:  # a time budget is one position's: search them one after another
+            if games is not None:
+                raise ValueError(f"{self.name} searches by time: it plays one game at a time")
+            return [self.choose(s) for s in states]
+        if games is not None:
+            return self._choose_in_games(states, [int(g) for g in games])
+        out: list[Decision] = []
+        for start in range(0, len(states), self.max_batch):
+            part = states[start:start + self.max_batch]
+            search = self._free_search
+            if search is None or search.batch_size != len(part):
+                search = BatchedMCTS(self.game, len(part), self.config, seed=self._seed)
+                if len(part) == self.max_batch or self._free_search is None:
+                    self._free_search = search
+            search.set_roots(part)
+            result = search.run(self.evaluator)
+            actions = search.choose(0.0, self.rng)
+            out += [decision_of(result, i, int(actions[i]), self.top) for i in range(len(part))]
+        return out
+
+    def _choose_in_games(self, states: list, games: list[int]) -> list[Decision]:
+        if len(games) != len(states):
+            raise ValueError(f"choose_batch: {len(states)} states but {len(games)} games")
+        if any(not 0 <= g < self._games for g in games):
+            raise ValueError(f"choose_batch: games are numbered 0 .. {self._games - 1} (reset(games={self._games}))")
+        if self._batch is None:
+            self._batch = BatchedMCTS(self.game, self._games, self.config, seed=self._seed)
+        active = np.zeros(self._games, np.bool_)
+        for s, g in zip(states, games, strict=True):
+            if not (self._batch_synced[g] and np.array_equal(self._batch.root_state(g), s)):
+                self._batch.reset(g, s)
+                self._batch_synced[g] = True
+            active[g] = True
+        result = self._batch.run(self.evaluator, active=active)
+        actions = self._batch.choose(0.0, self.rng)
+        return [decision_of(result, g, int(actions[g]), self.top) for g in games]
 
     # ------------------------------------------------------------------------------------------- reporting
     def principal_variation(self, action: int | None = None, max_length: int = 64) -> list[int]:

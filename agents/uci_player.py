@@ -45,6 +45,8 @@ class UCIPlayer(Agent):
     ``timeout``: seconds to wait for an answer beyond the time the limit implies.
     """
 
+    batched = False  # one external process holds one game
+
     def __init__(self, game, command: str | list[str], options: dict | None = None, movetime: int | None = None,
                  nodes: int | None = None, depth: int | None = None, timeout: float = 10.0,
                  name: str | None = None, startup_timeout: float = 30.0):
@@ -162,12 +164,14 @@ class UCIPlayer(Agent):
         self._send(f"setoption name {key} value {value}")
 
     # ------------------------------------------------------------------------------------------- the game
-    def reset(self) -> None:
+    def reset(self, games: int = 1) -> None:
+        if games != 1:
+            raise ValueError(f"{self.name} is an external program: it plays one game at a time")
         self.start, self.moves, self.states = None, [], []
         self._send("ucinewgame")
         self._sync(self.timeout)
 
-    def observe(self, state, action) -> None:
+    def observe(self, state, action, game=None) -> None:
         if self.start is None:
             self.start, self.states = state.copy(), [state.copy()]
         elif not np.array_equal(self.states[-1], state):

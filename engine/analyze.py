@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import UserError, add_common_args, make_game, run_main, seed_everything
+from .cli import UserError, add_common_args, add_simulations_arg, make_game, run_main, seed_everything, simulations_of
 
 
 def read_positions(path: Path, game) -> list[str]:
@@ -65,7 +65,7 @@ def main(argv=None):
     p.add_argument("position", nargs="*", help="positions in the game's notation (\"\" for the start)")
     p.add_argument("--positions", type=Path, default=None, metavar="FILE", help="one position per line")
     p.add_argument("--checkpoint", default=None, help="network checkpoint (default: the shipped one of the game)")
-    p.add_argument("--simulations", type=int, default=800, help="simulations per position")
+    add_simulations_arg(p, 800, "simulations per position")
     p.add_argument("--gumbel", action="store_true", help="Gumbel root search instead of PUCT")
     p.add_argument("--top", type=int, default=5, help="top moves shown")
     p.add_argument("--batch", type=int, default=256, help="positions searched at once")
@@ -75,8 +75,7 @@ def main(argv=None):
     add_common_args(p)
     args = p.parse_args(argv)
     check_precision(args.precision, "--precision")
-    if args.simulations < 1:
-        raise UserError(f"--simulations must be at least 1, got {args.simulations}")
+    simulations_of(args)
     if args.batch < 1:
         raise UserError(f"--batch must be at least 1, got {args.batch}")
     from .cli import pin_threads
@@ -100,10 +99,7 @@ def main(argv=None):
         states.append(state)
     agent, player = _analyst(game, args)
     t0 = time.perf_counter()
-    if hasattr(agent, "choose_batch"):
-        decisions = agent.choose_batch(states)
-    else:
-        decisions = [agent.choose(state) for state in states]
+    decisions = agent.choose_batch(states)
     seconds = time.perf_counter() - t0
     for text, state, d in zip(texts, states, decisions, strict=True):
         record = {

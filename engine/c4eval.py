@@ -13,9 +13,9 @@ beside the repository (or ``$RLENGINE_SHARED_DATA/connect4``).
 The solver scores every legal move of every position (and must reproduce the file's score, or the command stops:
 the set or the solver would be wrong). A move is **optimal** when its score is the best one (fastest win, or
 slowest loss); it **keeps the result** when its win/draw/loss class is the position's. Both shares are reported
-overall and by the position's class (in a lost position every move keeps the result). Agents that define
-``choose_batch(states) -> list[Decision]`` get the positions in batches (an AlphaZero player searches them
-together); the others are asked one position at a time, each as a new game.
+overall and by the position's class (in a lost position every move keeps the result). Batched agents
+(``Agent.batched``) get the positions in batches through ``choose_batch`` (an AlphaZero player searches them
+together); an external program is asked one position at a time, each as a new game.
 """
 
 from __future__ import annotations
@@ -31,7 +31,17 @@ import numpy as np
 from agents.base import Agent
 from agents.connect4_solver import ILLEGAL, Connect4Solver
 
-from .cli import UserError, add_common_args, add_threads_arg, emit, pin_threads_of, run_main, seed_everything
+from .cli import (
+    UserError,
+    add_common_args,
+    add_simulations_arg,
+    add_threads_arg,
+    emit,
+    pin_threads_of,
+    run_main,
+    seed_everything,
+    simulations_of,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SETS = ("Test_L3_R1", "Test_L2_R1")
@@ -115,19 +125,16 @@ def solve_moves(solver, states: list[np.ndarray]) -> np.ndarray:
 
 
 def choose_all(agent: Agent, states: list[np.ndarray], batch: int = 256, progress=None) -> np.ndarray:
-    """The action the agent picks in each position, through ``choose_batch`` when the agent has one."""
+    """The action the agent picks in each position: ``batch`` positions per ``choose_batch`` call (a search
+    agent searches them together); an agent that holds one game (``batched`` False: an external program) gets
+    one position at a time, each as a new game."""
     actions = np.empty(len(states), dtype=np.int64)
-    batched = getattr(agent, "choose_batch", None)
-    step = max(1, batch) if batched is not None else 1
+    step = max(1, batch) if agent.batched else 1
     for start in range(0, len(states), step):
         part = states[start:start + step]
-        if batched is not None:
-            decisions = batched(part)
-        else:
-            decisions = []
-            for state in part:
-                agent.reset()  # every position is a new game: no tree reuse across unrelated positions
-                decisions.append(agent.choose(state))
+        if not agent.batched:
+            agent.reset()  # every position is a new game: no tree reuse across unrelated positions
+        decisions = agent.choose_batch(part)
         actions[start:start + len(part)] = [d.action for d in decisions]
         if progress is not None:
             progress(len(part))
@@ -210,13 +217,14 @@ def main(argv=None):
     p.add_argument("--agent", required=True, help="player spec: random, c4solver, mcts:N, alphazero[:CKPT], ...")
     p.add_argument("--set", dest="sets", action="append", default=None, metavar="NAME|PATH",
                    help=f"test set, by name in ../shared/data/connect4 or by path; repeatable (default: {SETS[0]})")
-    p.add_argument("--simulations", type=int, default=None, help="search budget for search players that take one")
+    add_simulations_arg(p)
     p.add_argument("--limit", type=int, default=None, help="only the first K positions of each set")
     p.add_argument("--batch", type=int, default=256, help="positions per choose_batch call (batched agents)")
     add_precision_argument(p)
     add_common_args(p)
     add_threads_arg(p)
     args = p.parse_args(argv)
+    simulations_of(args)
     check_precision(args.precision, "--precision")
     pin_threads_of(args)
     if args.limit is not None and args.limit < 1:

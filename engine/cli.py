@@ -16,9 +16,9 @@ import yaml
 
 from .core import UserError, pin_threads, seed_everything, stop_on_sigterm, tune_allocator
 
-__all__ = ["UserError", "add_common_args", "add_threads_arg", "emit", "make_game", "missing_extra", "parse_key_values",
-           "parse_value", "pin_threads", "pin_threads_of", "require", "run_main", "seed_everything", "stop_on_sigterm",
-           "tune_allocator"]
+__all__ = ["UserError", "add_common_args", "add_simulations_arg", "add_threads_arg", "emit", "make_game",
+           "missing_extra", "parse_key_values", "parse_value", "pin_threads", "pin_threads_of", "require", "run_main",
+           "seed_everything", "simulations_of", "stop_on_sigterm", "tune_allocator"]
 
 
 # Optional dependencies: module -> (what pip installs, the extra of pyproject.toml that brings it).
@@ -115,6 +115,23 @@ def add_threads_arg(parser: argparse.ArgumentParser) -> None:
     """``--threads N`` for a command that runs a network (read it with ``pin_threads_of(args)``)."""
     parser.add_argument("--threads", type=int, default=1,
                         help="torch / OpenMP threads (default 1: more threads than free cores slow a search down)")
+
+
+SIMULATIONS_HELP = "simulations per move (default: each player's own: 800 for AlphaZero, N for mcts:N)"
+
+
+def add_simulations_arg(parser, default: int | None = None, help: str = SIMULATIONS_HELP) -> None:
+    """``--simulations N``, the search budget, declared the same way by every command (read it with
+    ``simulations_of(args)``)."""
+    parser.add_argument("--simulations", type=int, default=default, help=help)
+
+
+def simulations_of(args) -> int | None:
+    """``args.simulations``, a count below 1 being a ``UserError``."""
+    n = args.simulations
+    if n is not None and n < 1:
+        raise UserError(f"--simulations must be >= 1, got {n}")
+    return n
 
 
 def pin_threads_of(args) -> None:

@@ -29,7 +29,17 @@ from rich.text import Text
 
 import agents
 
-from .cli import UserError, add_common_args, emit, make_game, parse_key_values, pin_threads, seed_everything
+from .cli import (
+    UserError,
+    add_common_args,
+    add_simulations_arg,
+    emit,
+    make_game,
+    parse_key_values,
+    pin_threads,
+    seed_everything,
+    simulations_of,
+)
 from .ui.boards import view_for
 from .ui.records import read_record
 from .ui.session import Session, win_chance
@@ -143,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", help="AlphaZero checkpoint to play (default: the game's shipped one)")
     p.add_argument("--player", help="any agent spec instead: mcts:N, alphazero:PATH, random, minimax")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--simulations", type=int, help="simulations per move (overrides --level)")
+    add_simulations_arg(budget, None, "simulations per move (overrides --level)")
     budget.add_argument("--time", type=float, help="seconds per move (pure MCTS)")
     p.add_argument("--level", default=DEFAULT_LEVEL,
                    help=f"strength: {', '.join(LEVELS)} or 1-5 (default {DEFAULT_LEVEL})")
@@ -237,6 +247,7 @@ def agent_factory(args, screen: TerminalScreen):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    simulations_of(args)
     pin_threads(1)
     seed_everything(args.seed)
     options = parse_key_values(args.options, "game option")

@@ -15,7 +15,7 @@ import games
 from agents.alphazero import load_network
 from agents.checkpoints import CHECKPOINT_DIR, default_checkpoint
 from agents.minimax import Solver
-from engine.arena import play_game
+from engine.matches import play_game
 from nets import CheckpointError
 from tests.conftest import shared_file
 
@@ -151,7 +151,7 @@ def _sign(x: int) -> int:
     return (x > 0) - (x < 0)
 
 
-# (position, the move): from games the shipped network lost to pure MCTS in engine.match (2 random opening plies);
+# (position, the move): from games the shipped network lost to pure MCTS in engine.arena (2 random opening plies);
 # the network's prior gave the move 1-3% and the plain search, even at 800 simulations, played elsewhere
 MISSED_TACTICS = [
     ("766443", "5"),    # X must take column 5: O holds 3, 4 and 6 of the bottom row

@@ -50,9 +50,15 @@ class FirstLegal(Agent):
     def __init__(self, game, batched):
         super().__init__(game)
         self.batches = []
-        if batched:
-            self.choose_batch = lambda states: (self.batches.append(len(states)),
-                                                [self.choose(s) for s in states])[1]
+        self.resets = 0
+        self.batched = batched
+
+    def reset(self, games=1):
+        self.resets += 1
+
+    def choose_batch(self, states, games=None):
+        self.batches.append(len(states))
+        return super().choose_batch(states, games)
 
     def choose(self, state, progress=None):
         return Decision(int(np.flatnonzero(self.game.legal_mask(state))[0]))
@@ -65,7 +71,9 @@ def test_shares_follow_the_solver_scores(c4, solver, batched):
     scores = c4eval.solve_moves(solver, states)
     agent = FirstLegal(c4, batched)
     result = c4eval.evaluate(agent, test_set, c4, move_scores=scores, batch=32)
-    assert agent.batches == ([32, 32, 32, 4] if batched else [])
+    # a batched agent gets 32 positions a call; one that holds one game gets each position as a new game
+    assert agent.batches == ([32, 32, 32, 4] if batched else [1] * 100)
+    assert agent.resets == (0 if batched else 100)
     first = np.array([np.flatnonzero(c4.legal_mask(s))[0] for s in states])
     chosen = scores[np.arange(100), first]
     assert result["actions"] == first.tolist()

@@ -109,7 +109,7 @@ def test_material_mcts_plays_the_tactics(chess):
 
 
 def test_material_mcts_beats_random(chess):
-    from engine.arena import play_game
+    from engine.matches import play_game
 
     for colour in (0, 1):
         players = [agents.make("mcts-material:60", chess), agents.make("random", chess, seed=colour)]

@@ -11,7 +11,7 @@ import agents
 import games
 from agents.connect4_solver import ILLEGAL, Connect4Solver
 from agents.minimax import Solver as Minimax
-from engine.arena import play_game
+from engine.matches import play_game
 
 from .conftest import shared_file
 

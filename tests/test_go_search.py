@@ -10,7 +10,7 @@ import pytest
 
 import agents
 import games
-from engine.arena import play_game
+from engine.matches import play_game
 from engine.mcts import BatchedMCTS, MCTSConfig, UniformEvaluator
 from games.go.playout import PlayoutEvaluator
 

@@ -359,7 +359,7 @@ def test_internal_errors_do_not_end_the_session():
 def test_a_gtp_player_drives_the_gtp_engine():
     """The external-program player against this engine as the program (no GNU Go needed)."""
     g = games.make("go", size=7, komi=7.5)
-    from engine.arena import play_game
+    from engine.matches import play_game
 
     program = agents.make(f"gtp:{sys.executable} -m engine.gtp --simulations 30 --resign-threshold -1", g)
     try:

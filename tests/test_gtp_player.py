@@ -12,7 +12,7 @@ import pytest
 import agents
 import games
 from agents import AgentError
-from engine.arena import final_state, play_game, run_match
+from engine.matches import final_state, play_game, run_match
 
 from .test_cli import last_json, run_cli
 

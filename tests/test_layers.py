@@ -266,3 +266,68 @@ def test_a_tree_that_keeps_the_layers_passes(tmp_path):
 def test_a_violating_import_fails_the_contract(tmp_path, file, line, message):
     problems = check(_tree(tmp_path, (file, line)))
     assert any(p.startswith(message) for p in problems), problems
+
+
+# ------------------------------------------------------------------------------ room sizes and private names
+MAX_FILE_LINES = 700
+MAX_FUNCTION_LINES = 100
+SIZED = ("engine", "agents", "nets", "games")
+
+
+def sizes(root: Path) -> list[str]:
+    """Files over ``MAX_FILE_LINES`` and functions over ``MAX_FUNCTION_LINES`` in the sized packages."""
+    problems = []
+    for pkg in SIZED:
+        for path in sorted((root / pkg).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            rel = path.relative_to(root)
+            if text.count("\n") > MAX_FILE_LINES:
+                problems.append(f"{rel}: {text.count(chr(10))} lines")
+            for node in ast.walk(ast.parse(text, str(path))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    length = node.end_lineno - node.lineno + 1
+                    if length > MAX_FUNCTION_LINES:
+                        problems.append(f"{rel}:{node.lineno} {node.name}: {length} lines")
+    return problems
+
+
+def private_imports(root: Path) -> list[str]:
+    """Imports of a private name (``_x``) from another module of ours, outside that module's own package."""
+    modules, problems = _modules(root), []
+    for module, path in modules.items():
+        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package[:len(package) - node.level + 1] + ([base] if base else []))
+            if base.split(".")[0] not in PACKAGES:
+                continue
+            is_file = base in modules and modules[base].name != "__init__.py"
+            home_package = base.rpartition(".")[0] if is_file else base  # the package the name lives in
+            for alias in node.names:
+                private = alias.name.startswith("_") and not alias.name.startswith("__")
+                if private and not _within(module, [home_package]):
+                    problems.append(f"{module} imports {base}.{alias.name}")
+    return problems
+
+
+def test_no_file_over_700_lines_and_no_function_over_100():
+    assert sizes(ROOT) == []
+
+
+def test_no_private_name_is_imported_from_another_package():
+    assert private_imports(ROOT) == []
+
+
+def test_the_size_and_private_import_checks_fail_on_a_violation(tmp_path):
+    long_body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES + 1))
+    (tmp_path / "engine" / "mcts").mkdir(parents=True)
+    (tmp_path / "engine" / "__init__.py").write_text("")
+    (tmp_path / "engine" / "mcts" / "__init__.py").write_text("")
+    (tmp_path / "engine" / "mcts" / "search.py").write_text(f"def _entry():\n    pass\n\n\ndef big():\n{long_body}\n")
+    (tmp_path / "engine" / "mcts" / "kernels.py").write_text("from .search import _entry\n")
+    (tmp_path / "engine" / "worker.py").write_text("from .mcts.search import _entry\n")
+    assert sizes(tmp_path) == [f"engine/mcts/search.py:5 big: {MAX_FUNCTION_LINES + 2} lines"]
+    assert private_imports(tmp_path) == ["engine.worker imports engine.mcts.search._entry"]

@@ -7,7 +7,7 @@ import pytest
 
 import agents
 import games
-from engine.arena import play_game
+from engine.matches import play_game
 
 
 def test_pure_mcts_never_loses_tic_tac_toe_to_random():

@@ -15,7 +15,7 @@ import games
 from agents import AgentError
 from agents.uci_player import UCIPlayer, _last_info, parse_spec
 from engine import arena
-from engine.arena import play_game
+from engine.matches import play_game
 from tests.uci_helpers import START_TIMEOUT
 
 STOCKFISH = shutil.which("stockfish") or ("/usr/games/stockfish" if Path("/usr/games/stockfish").exists() else None)

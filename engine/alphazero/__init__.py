@@ -14,13 +14,13 @@ The pieces are separate so that a distributed runner can hold them as actors:
 * KataGo's auxiliary targets (``train.ownership_weight`` / ``score_weight``, Go): the worker's batches carry each
   position's final ownership and score margin (``SelfPlayBatch.ownership / score / has_target``), an ``aux``
   replay keeps them and the learner adds ``learner.aux_losses``;
-* ``play_match`` with ``SearchPlayer`` / ``RandomPlayer`` / ``mcts_baseline`` for the evaluation games;
+* the evaluation games: ``engine.matches.run_match`` between ``agents.alphazero.AlphaZeroAgent`` players and the
+  yardsticks of ``agents.make`` (``random``, ``mcts:N``), all games of a match side by side;
 * ``SelfPlayRun``: the loop, the run folder, resume; it takes each iteration's games from a game source
   (``LocalGames``: its own worker; ``run.use_ray()``: ``engine.distributed.RaySelfPlay`` on Ray actors).
 """
 
 from .config import DEFAULT, SelfPlayConfig, make_config
-from .evaluation import BatchedPlayer, RandomPlayer, SearchPlayer, mcts_baseline, play_match, random_openings, score_of
 from .learner import Learner, learning_rate
 from .replay import ReplayBuffer, ReplayError
 from .run import LocalGames, SelfPlayRun, derived_seed
@@ -28,7 +28,6 @@ from .worker import GameSummary, SelfPlayBatch, SelfPlayWorker, TimedEvaluator, 
 
 __all__ = [
     "DEFAULT", "SelfPlayConfig", "make_config",
-    "BatchedPlayer", "RandomPlayer", "SearchPlayer", "mcts_baseline", "play_match", "random_openings", "score_of",
     "Learner", "learning_rate", "LocalGames", "ReplayBuffer", "ReplayError", "SelfPlayRun", "derived_seed",
     "GameSummary", "SelfPlayBatch", "SelfPlayWorker", "TimedEvaluator", "build_net", "temperature_choice",
 ]

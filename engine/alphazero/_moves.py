@@ -39,6 +39,7 @@ from ..mcts.kernels import (
     kernel,
     splitmix64,
     summarize,
+    temperature_choice,
     unit_interval,
 )
 from ..mcts.tree import ROOT
@@ -119,44 +120,6 @@ def draw(seed, k):
     """Draw ``k`` of a game's stream: a uniform number in (0, 1) that depends on ``seed`` and ``k`` only, so a
     game's draws do not depend on when other games move, and a resumed game continues from its draw count."""
     return unit_interval(splitmix64(seed + np.uint64(k) * GOLDEN))
-
-
-@kernel
-def temperature_choice(visits, temperature, u, fallback):
-    """An action drawn from visit counts ** (1 / T) with the uniform number ``u``; T = 0: the most visited, ties
-    broken by ``u``. ``fallback`` when no action has a visit."""
-    A = visits.shape[0]
-    top = 0
-    for a in range(A):
-        top = max(top, visits[a])
-    if top <= 0:
-        return fallback
-    if temperature == 0.0:
-        ties = 0
-        for a in range(A):
-            if visits[a] == top:
-                ties += 1
-        pick = min(np.int64(u * ties), ties - 1)
-        for a in range(A):
-            if visits[a] == top:
-                if pick == 0:
-                    return a
-                pick -= 1
-    inv = 1.0 / temperature
-    total = 0.0
-    for a in range(A):
-        if visits[a] > 0:
-            total += (visits[a] / top) ** inv
-    target = u * total
-    cdf = 0.0
-    last = -1
-    for a in range(A):
-        if visits[a] > 0:
-            cdf += (visits[a] / top) ** inv
-            last = a
-            if cdf > target:
-                return a
-    return last  # the float edge of the last bin
 
 
 @kernel

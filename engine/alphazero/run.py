@@ -45,15 +45,18 @@ from pathlib import Path
 
 import numpy as np
 
+import agents as agents_mod
 import games as games_mod
-from nets import CheckpointError, PolicyValueEvaluator, load_checkpoint, read_checkpoint, save_checkpoint
+from agents import RandomAgent
+from agents.alphazero import AlphaZeroAgent
+from nets import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 
 from ..cli import UserError, pin_threads, seed_everything
 from ..config import apply_overrides, read_yaml, save_config
 from ..core import atomic_path, atomic_write_text, derived_seed
 from ..elo import fit_elo
+from ..matches import random_openings, run_match
 from .config import SelfPlayConfig, config_from_dict
-from .evaluation import RandomPlayer, SearchPlayer, mcts_baseline, play_match, score_of
 from .learner import Learner, learning_rate
 from .replay import ReplayBuffer
 from .worker import SelfPlayWorker, build_net
@@ -365,14 +368,17 @@ class SelfPlayRun:
         self._log(row)
         return row
 
+    def _eval_player(self, net, name: str, seed: int) -> AlphaZeroAgent:
+        """A network's player in the evaluation games (``_eval_mcts``'s search, the run's device and precision)."""
+        return AlphaZeroAgent(self.game, net, _eval_mcts(self.cfg, self.game), seed=seed, name=name,
+                              device=self.device, precision=self.cfg.run.precision)
+
     def evaluate(self, i: int) -> dict:
         cfg, game = self.cfg, self.game
         t0 = time.perf_counter()
         n = cfg.eval.games
         name = iteration_name(i)
-        new_player = SearchPlayer(game, name, PolicyValueEvaluator(copy.deepcopy(self.net), device=self.device,
-                                                                  precision=cfg.run.precision),
-                                  _eval_mcts(cfg, game), n)
+        new_player = self._eval_player(copy.deepcopy(self.net), name, derived_seed(self.seed, i, "eval-new"))
         records: list = []
         out: dict = {}
         opponents = []
@@ -393,20 +399,20 @@ class SelfPlayRun:
                         bar.update(task, completed=done + n)
                         done += n
                         continue
-                    opp = SearchPlayer(game, iteration_name(it),
-                                       PolicyValueEvaluator(self._net_with(self._weights(it)), device=self.device,
-                                                            precision=cfg.run.precision),
-                                       _eval_mcts(cfg, game), n)
+                    opp = self._eval_player(self._net_with(self._weights(it)), iteration_name(it),
+                                            derived_seed(self.seed, i, "eval-opponent", k))
                 elif kind == "random":
-                    opp = RandomPlayer(game, n)
+                    opp = RandomAgent(game, seed=derived_seed(self.seed, i, "random"))
                 else:
-                    opp = mcts_baseline(game, cfg.eval.mcts_simulations, n, seed=derived_seed(self.seed, i, "mcts"))
-                recs = play_match(game, new_player, opp, n, cfg.eval.opening_moves,
-                                  derived_seed(self.seed, i, "eval", k),
+                    opp = agents_mod.make(f"mcts:{cfg.eval.mcts_simulations}", game,
+                                          seed=derived_seed(self.seed, i, "mcts"))
+                rng = np.random.default_rng(derived_seed(self.seed, i, "eval", k))
+                openings = random_openings(game, (n + 1) // 2, cfg.eval.opening_moves, rng)
+                match = run_match(game, {name: new_player, opp.name: opp}, n, starts=openings,
                                   progress=lambda d, base=done: bar.update(task, completed=base + d))
                 done += n
-                records += recs
-                out[f"score_{kind}"] = score_of(recs, name)
+                records += match.records
+                out[f"score_{kind}"] = match.score(name)
         self.elo_games += records
         anchor = "random" if any("random" in (a, b) for a, b, _ in self.elo_games) else None
         ratings = fit_elo(self.elo_games, anchor=anchor)

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import ConfigError
-from ..mcts import BatchedMCTS, TimedEvaluator
-from ..mcts.search import _entry
+from ..mcts import BatchedMCTS, TimedEvaluator, kernels
+from ..mcts.search import compiled_entry
 from . import _moves
 from .config import SelfPlayConfig
 
@@ -110,10 +110,11 @@ def build_net(game, cfg: SelfPlayConfig):
 
 def temperature_choice(visits: np.ndarray, temperature: float, u: float) -> int:
     """Sample an action from visit counts ** (1 / T) with the uniform number ``u`` (T = 0: the most visited,
-    ties broken by ``u``), as self-play does (the compiled ``_moves.temperature_choice``); -1 without visits."""
+    ties broken by ``u``), with the compiled sampler of the search and self-play
+    (``engine.mcts.kernels.temperature_choice``); -1 without visits."""
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
-    return int(_moves.temperature_choice(np.ascontiguousarray(visits, np.int32), float(temperature), float(u), -1))
+    return int(kernels.temperature_choice(np.ascontiguousarray(visits, np.int32), float(temperature), float(u), -1))
 
 
 _REASONS = {_moves.ENDED: "end", _moves.RESIGNED: "resign", _moves.MAX_MOVES: "max_moves"}
@@ -332,7 +333,7 @@ class SelfPlayWorker:
         args = (game.rules, game.params, state, s.actions[slot], int(s.moves[slot]), s.pos_ply[slot],
                 s.pos_mover[slot], n, s.pos_edges[slot], s.pos_action[slot], s.pos_policy[slot], planes, policy)
         if self._export_entry is None:  # (looked up once: Numba's dispatch on these types costs ~0.5 ms a game)
-            self._export_entry = _entry(_moves.export_positions, *args)
+            self._export_entry = compiled_entry(_moves.export_positions, *args)
         if not self._export_entry(*args):
             raise RuntimeError(f"self-play slot {slot}: the recorded positions do not match the game's moves")
         return planes, policy

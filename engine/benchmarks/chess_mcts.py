@@ -17,7 +17,7 @@ from pathlib import Path
 
 import agents
 
-from ..cli import make_game, seed_everything
+from ..cli import add_simulations_arg, make_game, seed_everything, simulations_of
 from ._common import finish, parser, setup
 
 POSITIONS = {
@@ -94,10 +94,11 @@ def uci_latency(samples: int = 20) -> dict:
 
 def main(argv=None):
     p = parser("chess_mcts", __doc__.splitlines()[0])
-    p.add_argument("--simulations", type=int, default=1000, help="simulations per search")
+    add_simulations_arg(p, 1000, "simulations per search")
     p.add_argument("--repeats", type=int, default=3, help="searches per position (the best one counts)")
     p.add_argument("--no-uci", action="store_true", help="skip the engine.uci latency measurement")
     args = p.parse_args(argv)
+    simulations_of(args)
     setup(args)
     seed_everything(args.seed)
     game = make_game("chess")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 
-from ..cli import UserError, make_game
+from ..cli import UserError, add_simulations_arg, make_game, simulations_of
 from ..mcts import BatchedMCTS, MCTSConfig, RolloutEvaluator, TimedEvaluator, UniformEvaluator
 from ._common import finish, parser, setup
 
@@ -57,13 +57,14 @@ def main(argv=None):
     p.add_argument("--game-option", action="append", default=[], metavar="KEY=VALUE", help="a game option")
     p.add_argument("--evaluator", choices=("uniform", "rollout", "network"), default="uniform")
     p.add_argument("--batch", type=int, default=64, help="trees searched together (B)")
-    p.add_argument("--simulations", type=int, default=800, help="simulations per tree")
+    add_simulations_arg(p, 800, "simulations per tree")
     p.add_argument("--leaves-per-tree", type=int, default=1, help="leaves per tree per evaluator call (k)")
     p.add_argument("--gumbel", action="store_true", help="Gumbel root selection instead of PUCT")
     p.add_argument("--repeats", type=int, default=5, help="searches timed (the best is reported)")
     p.add_argument("--channels", type=int, default=64, help="network: channels of the ResNet")
     p.add_argument("--blocks", type=int, default=6, help="network: residual blocks of the ResNet")
     args = p.parse_args(argv)
+    simulations_of(args)
     setup(args)
     for key in ("batch", "simulations", "leaves_per_tree", "repeats"):
         if getattr(args, key) < 1:

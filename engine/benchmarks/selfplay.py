@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 
-from ..cli import UserError
+from ..cli import UserError, add_simulations_arg, simulations_of
 from ._common import finish, parser, setup
 
 NAME = "selfplay"
@@ -51,14 +51,44 @@ def main(argv=None):
     p.add_argument("--config", default=None, help="self-play YAML config (default: the embedded Connect Four one)")
     p.add_argument("--games", type=int, default=512, help="games played per repeat")
     p.add_argument("--batch", type=int, default=None, help="games at once (default: selfplay.parallel_games)")
-    p.add_argument("--simulations", type=int, default=None, help="simulations per move (default: the config's)")
+    add_simulations_arg(p, None, "simulations per move (default: the config's)")
     p.add_argument("--repeats", type=int, default=3, help="self-play runs of --games games (their totals add up)")
     p.add_argument("--probe-every", type=int, default=8,
                    help="time a raw full-batch network call after every N-th self-play call (default 8)")
     p.add_argument("--ray", action="store_true", help="also measure Ray actors (counts from ray.actors=1,2,...)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
     args = p.parse_args(argv)
+    simulations_of(args)
     setup(args)
+    actor_counts = _actor_counts(args)
+    if args.games < 1 or args.repeats < 1 or args.probe_every < 1:
+        raise UserError("--games, --repeats and --probe-every must be at least 1")
+    import torch
+
+    import games as games_mod
+
+    from ..alphazero import SelfPlayWorker
+
+    cfg = _config(args)
+    torch.manual_seed(args.seed)
+    game = games_mod.make(cfg.game.name, **cfg.game.options)
+    worker = SelfPlayWorker(game, cfg, device="cpu")
+    result = {"game": game.name, "net": f"{cfg.net.blocks}x{cfg.net.channels} resnet",
+              "batch": cfg.selfplay.parallel_games, "simulations": cfg.mcts.simulations, "gumbel": cfg.mcts.gumbel,
+              **_measure(worker, game, args)}
+    if args.ray:
+        result["ray"] = _ray_scaling(cfg, worker, actor_counts, args, result["positions_per_second"])
+    text = "\n".join(f"{k}: {v}" for k, v in result.items() if k != "ray")
+    for row in result.get("ray", []):
+        text += (f"\nray {row['actors']} actor(s): {row['positions_per_second']} positions/s "
+                 f"({row['vs_single_process']}x single process, scaling {row['scaling_efficiency']}), "
+                 f"{row['positions_per_actor_cpu_second']} positions per actor CPU-second")
+    finish(NAME, args, result, None if args.json else text)
+    return 0
+
+
+def _actor_counts(args) -> list[int]:
+    """The Ray actor counts to measure (``ray.actors=1,2`` among the overrides, which it leaves)."""
     actor_counts = []
     for item in list(args.overrides):
         if item.startswith("ray.actors="):
@@ -72,12 +102,14 @@ def main(argv=None):
             args.overrides.remove(item)
     if args.ray and not actor_counts:
         actor_counts = [1, 2]
-    import torch
+    return actor_counts
 
-    from ..alphazero import SelfPlayWorker, make_config
+
+def _config(args):
+    """The self-play config: ``--config`` or the embedded default, with the options and overrides applied."""
+    from ..alphazero import make_config
     from ..alphazero.config import DEFAULT
 
-    base = dict(DEFAULT)
     overrides = list(args.overrides)
     if args.config is None and args.game != "connect4":
         overrides.append(f"game.name={args.game}")
@@ -85,15 +117,13 @@ def main(argv=None):
         overrides.append(f"selfplay.parallel_games={args.batch}")
     if args.simulations is not None:
         overrides.append(f"mcts.simulations={args.simulations}")
-    cfg = make_config(args.config, overrides, base=base)
-    if args.games < 1 or args.repeats < 1 or args.probe_every < 1:
-        raise UserError("--games, --repeats and --probe-every must be at least 1")
-    torch.manual_seed(args.seed)
-    import games as games_mod
+    return make_config(args.config, overrides, base=dict(DEFAULT))
 
-    game = games_mod.make(cfg.game.name, **cfg.game.options)
-    worker = SelfPlayWorker(game, cfg, device="cpu")
-    B = cfg.selfplay.parallel_games
+
+def _measure(worker, game, args) -> dict:
+    """Self-play throughput over ``args.repeats`` runs of ``args.games`` games, with the raw network's measured in
+    the same minutes (``RawProbe``) and separately after each repeat."""
+    B = worker.batch_size
     evaluator = worker.evaluator
     rng = np.random.default_rng(args.seed)
     planes = (rng.random((B, *game.plane_shape)) < 0.3).astype(np.float32)
@@ -103,27 +133,27 @@ def main(argv=None):
         evaluator(planes, legal)
     probe = RawProbe(evaluator, planes, legal, args.probe_every)
     worker.evaluator = probe
-    totals = {"wall": 0.0, "cpu": 0.0}
-    stats: dict = {}
+    wall = cpu = 0.0
+    s: dict = {}
     best_raw_separate = 0.0
     per_repeat = []  # (self-play evaluations per CPU-second) / (raw, from this repeat's probes)
     for r in range(args.repeats):
         before = (probe.wall, probe.cpu, probe.positions)
         w0, c0 = time.perf_counter(), time.process_time()
         batch = worker.play(args.games, seed=args.seed + r)
-        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        w, c = time.perf_counter() - w0, time.process_time() - c0
         probe_wall, probe_cpu = probe.wall - before[0], probe.cpu - before[1]
-        totals["wall"] += wall - probe_wall
-        totals["cpu"] += cpu - probe_cpu
-        s = dict(batch.stats)
-        s["network_seconds"] -= probe_wall
-        s["seconds"] -= probe_wall
+        wall += w - probe_wall
+        cpu += c - probe_cpu
+        stats = dict(batch.stats)
+        stats["network_seconds"] -= probe_wall
+        stats["seconds"] -= probe_wall
         for key in ("games", "moves", "evaluations", "network_calls", "network_seconds", "seconds"):
-            stats[key] = stats.get(key, 0) + s[key]
+            s[key] = s.get(key, 0) + stats[key]
         if probe.positions > before[2]:
             raw = (probe.positions - before[2]) / probe_cpu
-            per_repeat.append(round((s["evaluations"] / (cpu - probe_cpu)) / raw, 3))
-        calls = max(10, s["network_calls"] // 10)  # the separate measurement: back-to-back raw calls
+            per_repeat.append(round((stats["evaluations"] / (c - probe_cpu)) / raw, 3))
+        calls = max(10, stats["network_calls"] // 10)  # the separate measurement: back-to-back raw calls
         c0 = time.process_time()
         for _ in range(calls):
             evaluator(planes, legal)
@@ -132,12 +162,9 @@ def main(argv=None):
     if probe.probes == 0:
         raise UserError(f"no raw probe ran: self-play made {probe.calls} network calls, fewer than --probe-every "
                         f"{args.probe_every}; lower --probe-every or raise --games")
-    s, wall, cpu = stats, totals["wall"], totals["cpu"]
     raw_cpu = probe.positions / probe.cpu
-    result = {
-        "game": game.name, "net": f"{cfg.net.blocks}x{cfg.net.channels} resnet", "batch": B,
-        "simulations": cfg.mcts.simulations, "gumbel": cfg.mcts.gumbel, "games": s["games"],
-        "evaluations": s["evaluations"], "network_calls": s["network_calls"],
+    return {
+        "games": s["games"], "evaluations": s["evaluations"], "network_calls": s["network_calls"],
         "mean_batch": round(s["evaluations"] / max(s["network_calls"], 1), 1),
         "positions_per_second": round(s["moves"] / wall, 1), "games_per_second": round(s["games"] / wall, 2),
         "evaluations_per_second": round(s["evaluations"] / wall),
@@ -152,15 +179,6 @@ def main(argv=None):
         "raw_network_per_cpu_second_separate": round(best_raw_separate),
         "selfplay_vs_raw_separate": round((s["evaluations"] / cpu) / best_raw_separate, 3),
     }
-    if args.ray:
-        result["ray"] = _ray_scaling(cfg, worker, actor_counts, args, result["positions_per_second"])
-    text = "\n".join(f"{k}: {v}" for k, v in result.items() if k != "ray")
-    for row in result.get("ray", []):
-        text += (f"\nray {row['actors']} actor(s): {row['positions_per_second']} positions/s "
-                 f"({row['vs_single_process']}x single process, scaling {row['scaling_efficiency']}), "
-                 f"{row['positions_per_actor_cpu_second']} positions per actor CPU-second")
-    finish(NAME, args, result, None if args.json else text)
-    return 0
 
 
 class RawProbe:

@@ -31,10 +31,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     setup(args)
     from ..supervised.generate import GenerateOptions, generate
-    from ..supervised.pipeline import _check_teacher
+    from ..supervised.pipeline import check_teacher
 
     game = make_game(args.game)
-    _check_teacher(game, args.teacher)
+    check_teacher(game, args.teacher)
     opts = GenerateOptions(teacher=args.teacher, games_per_shard=args.games_per_shard, opening_min=0,
                            opening_plies=args.opening_plies, random_moves=args.random_moves,
                            temperature=args.temperature, max_plies=args.max_plies, game_name=args.game,

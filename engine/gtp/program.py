@@ -9,7 +9,16 @@ from typing import TextIO
 import agents as agents_mod
 from agents.base import Agent
 
-from ..cli import UserError, add_common_args, emit, parse_key_values, pin_threads, seed_everything
+from ..cli import (
+    UserError,
+    add_common_args,
+    add_simulations_arg,
+    emit,
+    parse_key_values,
+    pin_threads,
+    seed_everything,
+    simulations_of,
+)
 from .engine import ENGINE_NAME, GtpEngine
 from .session import PlayerFactory
 
@@ -51,8 +60,7 @@ def main(argv=None):
     p.add_argument("--checkpoint", default=None,
                    help="AlphaZero checkpoint (default: the one shipped for the board size, else pure MCTS)")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--simulations", type=int, default=None,
-                        help="simulations per move (default: the agent's own, 1000 for pure MCTS)")
+    add_simulations_arg(budget)
     budget.add_argument("--time", type=float, default=None, help="seconds per move (GTP time settings override it)")
     p.add_argument("--game-option", action="append", default=[], metavar="KEY=VALUE",
                    help="start-up game: size=9 (5..19), komi=7.5, ko_rule=positional, max_moves=N")
@@ -65,8 +73,7 @@ def main(argv=None):
                    help="memory bound of the search tree (analysis stops growing it there)")
     add_common_args(p)
     args = p.parse_args(argv)
-    if args.simulations is not None and args.simulations < 1:
-        raise UserError(f"--simulations must be >= 1, got {args.simulations}")
+    simulations_of(args)
     if args.time is not None and not 0 < args.time < 1e7:
         raise UserError(f"--time must be > 0 seconds, got {args.time}")
     if not 0 <= args.lag < 60:

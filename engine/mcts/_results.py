@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._nodes import init_root
 from ._options import helper, kernel
 from .tree import EXPANDED, NO_PARENT, PENDING, ROOT
@@ -112,3 +114,42 @@ def _move_node(visit_count, value_sum, prior, child, edge_action, num_edges, par
     player[b, y] = player[b, x]
     for i in range(state.shape[2]):
         state[b, y, i] = state[b, x, i]
+
+
+@kernel
+def temperature_choice(visits, temperature, u, fallback):
+    """An action drawn from visit counts ** (1 / T) with the uniform number ``u``; T = 0: the most visited, ties
+    broken by ``u``. ``fallback`` when no action has a visit. The one move sampler: ``BatchedMCTS.choose`` and
+    the compiled self-play loop (``engine.alphazero._moves``) both draw with it."""
+    A = visits.shape[0]
+    top = 0
+    for a in range(A):
+        top = max(top, visits[a])
+    if top <= 0:
+        return fallback
+    if temperature == 0.0:
+        ties = 0
+        for a in range(A):
+            if visits[a] == top:
+                ties += 1
+        pick = min(np.int64(u * ties), ties - 1)
+        for a in range(A):
+            if visits[a] == top:
+                if pick == 0:
+                    return a
+                pick -= 1
+    inv = 1.0 / temperature
+    total = 0.0
+    for a in range(A):
+        if visits[a] > 0:
+            total += (visits[a] / top) ** inv
+    target = u * total
+    cdf = 0.0
+    last = -1
+    for a in range(A):
+        if visits[a] > 0:
+            cdf += (visits[a] / top) ** inv
+            last = a
+            if cdf > target:
+                return a
+    return last  # the float edge of the last bin

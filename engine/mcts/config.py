@@ -102,10 +102,10 @@ class MCTSConfig:
 
     @classmethod
     def pure(cls, simulations: int, leaves_per_tree: int = 1) -> MCTSConfig:
-        """Pure MCTS (uniform priors, rollout values), the ``mcts:N`` baseline of ``agents.make``, ``engine.match``
-        and the self-play arena: no noise, and UCB1's rule at the root. With uniform priors every root move gets
-        the same first-play urgency and ties go to the lowest action: with AlphaZero's FPU reduction the search
-        kept to the first moves it tried and never tried the last action (pass in Go, so it could not end a game
+        """Pure MCTS (uniform priors, rollout values), the ``mcts:N`` baseline of ``agents.make``, ``engine.arena``
+        and the self-play run's evaluation: no noise, and UCB1's rule at the root. With uniform priors every root
+        move gets the same first-play urgency and ties go to the lowest action: with AlphaZero's FPU reduction the
+        search kept to the first moves it tried and never tried the last action (pass in Go, so it could not end a game
         it had won). A first-play value far above any Q instead tries every root move once before any twice."""
         return cls(simulations=simulations, dirichlet_epsilon=0.0, leaves_per_tree=leaves_per_tree,
                    fpu_reduction_root=-1000.0)

@@ -21,7 +21,7 @@ from ._options import (
     helper,
     kernel,
 )
-from ._results import advance, summarize
+from ._results import advance, summarize, temperature_choice
 from ._rng import GOLDEN, splitmix64, unit_interval
 from ._select import considered_visit
 from ._variants import GUMBEL, PUCT, Variant, variant_for
@@ -30,7 +30,7 @@ __all__ = [
     "kernel", "helper", "copy_array", "splitmix64", "unit_interval", "GOLDEN",
     "Variant", "PUCT", "GUMBEL", "variant_for",
     "init_root", "begin_search", "step", "apply_evaluations", "summarize", "advance", "encode_planes",
-    "rollout_states", "considered_visit",
+    "rollout_states", "considered_visit", "temperature_choice",
     "NUM_CFG_F", "NUM_CFG_I", "I_GUMBEL", "I_MAX_LENGTH", "I_SIMS_FULL", "I_SIMS_CHEAP",
     "EVAL_EXTERNAL", "EVAL_UNIFORM", "EVAL_ROLLOUT", "STEP_TOO_MANY_ACTIONS",
 ]

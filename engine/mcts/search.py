@@ -66,7 +66,7 @@ def _stream(seed: int) -> np.uint64:
 _ENTRY_CACHE: dict = {}
 
 
-def _entry(kernel, *args):
+def compiled_entry(kernel, *args):
     """The compiled entry point of ``kernel`` for these argument types: calling it skips Numba's type dispatch
     (with the game's rules as an argument that dispatch costs ~70 us, more than a whole step)."""
     sig = tuple(typeof(a) for a in args)
@@ -156,11 +156,11 @@ class BatchedMCTS:
         out, v = self._out, self._variant
         active = np.ones(self.batch_size, np.bool_)
         self._ep = {
-            "init_root": _entry(kernels.init_root, rules, params, t, 0, self._legal),
-            "advance": _entry(kernels.advance, rules, params, t, 0, 0, self._legal),
-            "begin": _entry(kernels.begin_search, v, t, f, c, active, lv.work, True),
-            "step": _entry(kernels.step, rules, params, v, t, lv, self._no_cache, f, c, 0, True),
-            "summarize": _entry(kernels.summarize, v, t, f, c, active, *out, lv.work),
+            "init_root": compiled_entry(kernels.init_root, rules, params, t, 0, self._legal),
+            "advance": compiled_entry(kernels.advance, rules, params, t, 0, 0, self._legal),
+            "begin": compiled_entry(kernels.begin_search, v, t, f, c, active, lv.work, True),
+            "step": compiled_entry(kernels.step, rules, params, v, t, lv, self._no_cache, f, c, 0, True),
+            "summarize": compiled_entry(kernels.summarize, v, t, f, c, active, *out, lv.work),
         }
         self._compiled_variant = v
 
@@ -406,7 +406,7 @@ class BatchedMCTS:
         table = self._async[2]
         rules, params = self.game.rules, self.game.params
         variant = self._variant
-        ep = _entry(kernel, rules, params, variant, self.tree, self.leaves, table, self.cfg_f, self.cfg_i, 0,
+        ep = compiled_entry(kernel, rules, params, variant, self.tree, self.leaves, table, self.cfg_f, self.cfg_i, 0,
                     self._searching, *extra)
 
         def call(n: int, *args) -> int:
@@ -527,14 +527,5 @@ class BatchedMCTS:
             counts = res.visits[b].astype(np.float64)
             if counts.sum() == 0:
                 counts = res.prior[b].astype(np.float64)
-            if temperature == 0:
-                ties = np.flatnonzero(counts == counts.max())
-                out[b] = ties[min(int(draws[b] * len(ties)), len(ties) - 1)]
-            else:
-                top = counts.max()
-                weights = np.where(counts > 0, (counts / top) ** (1.0 / temperature), 0.0)
-                cdf = np.cumsum(weights)
-                out[b] = min(int(np.searchsorted(cdf, draws[b] * cdf[-1], side="right")), self.num_actions - 1)
-                while weights[out[b]] == 0:  # guard the float edge of the last bin
-                    out[b] -= 1
+            out[b] = kernels.temperature_choice(counts, float(temperature), float(draws[b]), -1)
         return out

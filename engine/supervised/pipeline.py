@@ -73,7 +73,7 @@ def _teacher_data(game, args, opts: dict, data_dir: Path, console, progress: boo
             openings.append(line)
         if not openings:
             raise UserError(f"--openings {args.openings}: no opening lines")
-    _check_teacher(game, args.teacher)
+    check_teacher(game, args.teacher)
     gen = GenerateOptions(teacher=args.teacher, games_per_shard=args.games_per_shard,
                           opening_min=opts["opening_min"], opening_plies=opts["opening_plies"], openings=openings,
                           random_moves=opts["random_moves"], temperature=opts["temperature"],
@@ -104,7 +104,7 @@ def _teacher_data(game, args, opts: dict, data_dir: Path, console, progress: boo
             "teacher_errors": errors[:3], "generation_cpu_seconds": round(seconds, 1)}
 
 
-def _check_teacher(game, spec: str) -> None:
+def check_teacher(game, spec: str) -> None:
     """Build the teacher once here, so that a bad spec is one clear line before any process starts."""
     from agents import AgentError
 
@@ -145,7 +145,7 @@ def _arena(game, args, checkpoint: Path, held, console, progress: bool) -> dict:
     """A short match of the trained network (with search) against the teacher or ``--arena-opponent``,
     starting from held-out positions' openings (each played with both colours)."""
     import agents
-    from engine.arena import run_match
+    from engine.matches import run_match
 
     spec = args.arena_opponent or args.teacher or "random"
     net = agents.make(f"alphazero:{checkpoint}", game, simulations=args.arena_simulations)

@@ -10,7 +10,16 @@ from typing import TextIO
 
 import agents as agents_mod
 
-from ..cli import UserError, add_common_args, emit, make_game, pin_threads, seed_everything
+from ..cli import (
+    UserError,
+    add_common_args,
+    add_simulations_arg,
+    emit,
+    make_game,
+    pin_threads,
+    seed_everything,
+    simulations_of,
+)
 from .engine import Fatal, UciEngine
 
 
@@ -74,16 +83,14 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m engine.uci", description=doc,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", type=Path, default=None, help="AlphaZero network checkpoint (.pt) to play with")
-    p.add_argument("--simulations", type=int, default=800,
-                   help="default of the Simulations option (the budget of a go without limits)")
+    add_simulations_arg(p, 800, "default of the Simulations option (the budget of a go without limits)")
     p.add_argument("--game-option", action="append", default=[], metavar="KEY=VALUE",
                    help="chess options, e.g. history=8 (must match the checkpoint)")
     add_common_args(p)
     args = p.parse_args(argv)
     if args.checkpoint is not None and not args.checkpoint.is_file():
         raise UserError(f"checkpoint {args.checkpoint} does not exist")
-    if args.simulations < 1:
-        raise UserError(f"--simulations must be at least 1, got {args.simulations}")
+    simulations_of(args)
     seed_everything(args.seed)
     pin_threads(1)  # one thread until the GUI sets the Threads option
     game = make_game("chess", args.game_option)

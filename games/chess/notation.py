@@ -86,7 +86,35 @@ def board_from_fen(params: np.ndarray, fen: str) -> np.ndarray:
                        "en passant, halfmove clock, fullmove number)")
     placement, side, castling, ep = fields[:4]
     halfmove, fullmove = (fields[4:] + ["0", "1"][len(fields) - 4:])[:2]
+    boards = _fen_boards(placement)
+    if side not in ("w", "b"):
+        raise FenError(f"FEN side to move must be 'w' or 'b', got {side!r}")
+    us = 0 if side == "w" else 1
+    rights = _fen_castling(castling, boards)
+    ep_sq = _fen_en_passant(ep, boards, us)
+    half, full = _fen_clocks(halfmove, fullmove)
     s = np.zeros(R.STATE_SIZE, dtype=np.int64)
+    for i, v in enumerate(boards):
+        s[i] = np.int64(v - (1 << 64) if v >= 1 << 63 else v)
+    s[R.SIDE] = us
+    s[R.CASTLE] = rights
+    if ep_sq >= 0 and not int(params[T.PAWN_ATT + (1 - us) * 64 + ep_sq]) & boards[R.PAWN] & boards[R.WHITE_BB + us]:
+        ep_sq = -1  # as after a double step in ``make``: kept only when a pawn of ours stands ready to take
+    s[R.EP] = ep_sq
+    s[R.HALFMOVE] = half
+    s[R.PLY] = 2 * (full - 1) + us
+    probe = s.copy()
+    probe[R.SIDE] = 1 - us
+    probe[R.EP] = -1
+    if R.in_check(params, probe):
+        raise FenError(f"FEN position is impossible: {COLOUR_NAMES[1 - us]} is in check but {COLOUR_NAMES[us]} "
+                       "is to move")
+    R.setup(params, s)
+    return s
+
+
+def _fen_boards(placement: str) -> list[int]:
+    """The 8 bitboards (6 piece kinds, white, black) of a FEN's piece placement, checked."""
     boards = [0] * 8
     ranks = placement.split("/")
     if len(ranks) != 8:
@@ -121,40 +149,53 @@ def board_from_fen(params: np.ndarray, fen: str) -> np.ndarray:
             raise FenError(f"FEN piece placement: {name} has {bin(own).count('1')} pieces (at most 16)")
     if boards[R.PAWN] & (0xFF | (0xFF << 56)):
         raise FenError("FEN piece placement: a pawn stands on the first or last rank")
-    if side not in ("w", "b"):
-        raise FenError(f"FEN side to move must be 'w' or 'b', got {side!r}")
-    us = 0 if side == "w" else 1
+    return boards
+
+
+def _fen_castling(castling: str, boards: list[int]) -> int:
+    """The castling-rights bits (K, Q, k, q) of a FEN's castling field, each right checked against the board."""
     rights = 0
-    if castling != "-":
-        for ch in castling:
-            if ch not in "KQkq":
-                raise FenError(f"FEN castling field {castling!r}: {ch!r} is not one of K, Q, k, q (or '-' for none)")
-            bit = 1 << "KQkq".index(ch)
-            if rights & bit:
-                raise FenError(f"FEN castling field {castling!r} repeats {ch!r}")
-            rights |= bit
-        for i, (king_sq, rook_sq, label) in enumerate(((4, 7, "K"), (4, 0, "Q"), (60, 63, "k"), (60, 56, "q"))):
-            colour_bb = boards[R.WHITE_BB + i // 2]
-            if rights & (1 << i) and not (boards[R.KING] & colour_bb & (1 << king_sq)
-                                          and boards[R.ROOK] & colour_bb & (1 << rook_sq)):
-                raise FenError(f"FEN castling field {castling!r}: right {label!r} needs the {COLOUR_NAMES[i // 2]} "
-                               f"king on {square_name(king_sq)} and a rook on {square_name(rook_sq)}")
-    ep_sq = -1
-    if ep != "-":
-        try:
-            ep_sq = parse_square(ep)
-        except ValueError:
-            raise FenError(f"FEN en-passant field {ep!r} is not a square or '-'") from None
-        want_rank = 5 if us == 0 else 2
-        pawn_sq = ep_sq - 8 if us == 0 else ep_sq + 8
-        behind = ep_sq + 8 if us == 0 else ep_sq - 8
-        occ = boards[R.WHITE_BB] | boards[R.BLACK_BB]
-        if ep_sq >> 3 != want_rank:
-            raise FenError(f"FEN en-passant square {ep} must be on rank {want_rank + 1} when "
-                           f"{COLOUR_NAMES[us]} is to move")
-        if not (boards[R.PAWN] & boards[R.WHITE_BB + 1 - us] & (1 << pawn_sq)) or occ & ((1 << ep_sq) | (1 << behind)):
-            raise FenError(f"FEN en-passant square {ep}: no {COLOUR_NAMES[1 - us]} pawn can just have moved two "
-                           f"squares past it (a pawn on {square_name(pawn_sq)}, {ep} and {square_name(behind)} empty)")
+    if castling == "-":
+        return rights
+    for ch in castling:
+        if ch not in "KQkq":
+            raise FenError(f"FEN castling field {castling!r}: {ch!r} is not one of K, Q, k, q (or '-' for none)")
+        bit = 1 << "KQkq".index(ch)
+        if rights & bit:
+            raise FenError(f"FEN castling field {castling!r} repeats {ch!r}")
+        rights |= bit
+    for i, (king_sq, rook_sq, label) in enumerate(((4, 7, "K"), (4, 0, "Q"), (60, 63, "k"), (60, 56, "q"))):
+        colour_bb = boards[R.WHITE_BB + i // 2]
+        if rights & (1 << i) and not (boards[R.KING] & colour_bb & (1 << king_sq)
+                                      and boards[R.ROOK] & colour_bb & (1 << rook_sq)):
+            raise FenError(f"FEN castling field {castling!r}: right {label!r} needs the {COLOUR_NAMES[i // 2]} "
+                           f"king on {square_name(king_sq)} and a rook on {square_name(rook_sq)}")
+    return rights
+
+
+def _fen_en_passant(ep: str, boards: list[int], us: int) -> int:
+    """The en-passant square of a FEN (-1 for '-'), checked: an enemy pawn must just have stepped past it."""
+    if ep == "-":
+        return -1
+    try:
+        ep_sq = parse_square(ep)
+    except ValueError:
+        raise FenError(f"FEN en-passant field {ep!r} is not a square or '-'") from None
+    want_rank = 5 if us == 0 else 2
+    pawn_sq = ep_sq - 8 if us == 0 else ep_sq + 8
+    behind = ep_sq + 8 if us == 0 else ep_sq - 8
+    occ = boards[R.WHITE_BB] | boards[R.BLACK_BB]
+    if ep_sq >> 3 != want_rank:
+        raise FenError(f"FEN en-passant square {ep} must be on rank {want_rank + 1} when "
+                       f"{COLOUR_NAMES[us]} is to move")
+    if not (boards[R.PAWN] & boards[R.WHITE_BB + 1 - us] & (1 << pawn_sq)) or occ & ((1 << ep_sq) | (1 << behind)):
+        raise FenError(f"FEN en-passant square {ep}: no {COLOUR_NAMES[1 - us]} pawn can just have moved two "
+                       f"squares past it (a pawn on {square_name(pawn_sq)}, {ep} and {square_name(behind)} empty)")
+    return ep_sq
+
+
+def _fen_clocks(halfmove: str, fullmove: str) -> tuple[int, int]:
+    """The halfmove clock and the fullmove number (at least 1) of a FEN, checked."""
     try:
         half = int(halfmove)
         if half < 0 or not halfmove.isdigit():
@@ -170,24 +211,7 @@ def board_from_fen(params: np.ndarray, fen: str) -> np.ndarray:
     if half > MAX_FEN_COUNTER or full > MAX_FEN_COUNTER:
         which, value = ("halfmove clock", halfmove) if half > MAX_FEN_COUNTER else ("fullmove number", fullmove)
         raise FenError(f"FEN {which} {value[:24]} is out of range (at most {MAX_FEN_COUNTER:,})")
-    full = max(full, 1)
-    for i, v in enumerate(boards):
-        s[i] = np.int64(v - (1 << 64) if v >= 1 << 63 else v)
-    s[R.SIDE] = us
-    s[R.CASTLE] = rights
-    if ep_sq >= 0 and not int(params[T.PAWN_ATT + (1 - us) * 64 + ep_sq]) & boards[R.PAWN] & boards[R.WHITE_BB + us]:
-        ep_sq = -1  # as after a double step in ``make``: kept only when a pawn of ours stands ready to take
-    s[R.EP] = ep_sq
-    s[R.HALFMOVE] = half
-    s[R.PLY] = 2 * (full - 1) + us
-    probe = s.copy()
-    probe[R.SIDE] = 1 - us
-    probe[R.EP] = -1
-    if R.in_check(params, probe):
-        raise FenError(f"FEN position is impossible: {COLOUR_NAMES[1 - us]} is in check but {COLOUR_NAMES[us]} "
-                       "is to move")
-    R.setup(params, s)
-    return s
+    return half, max(full, 1)
 
 
 def fen_of(params: np.ndarray, state: np.ndarray) -> str:

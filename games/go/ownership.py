@@ -6,8 +6,8 @@ region reaches both colours. Every stone on the board counts as alive, as in ``r
 board the map is Black's area minus White's, and the score margin is that sum minus komi.
 
 ``ownership(params, state, out)`` writes the map into ``out`` (``float32[N * N]``, row 0 at the top) and allocates
-nothing: ``out`` itself holds the colours each empty region reaches while they spread by alternate forward and
-backward sweeps, as ``rules.area`` does on the board.
+nothing: the board's empty cells hold the colours each empty region reaches for a moment (``scoring.mark_reach``,
+as ``scoring.area`` counts them), and are emptied again.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .rules import BLACK, EMPTY, P_BOARD, P_NEIGH, P_SIZE, WHITE
-
-_STONE = 4.0  # out[p] while the reach spreads: a stone (never spread into); empty points hold reach bits 0..3
+from .rules import BLACK, EMPTY, P_BOARD, P_SIZE, WHITE
+from .scoring import REACHED, mark_reach
 
 
 @njit(cache=True)
@@ -26,35 +25,7 @@ def ownership(params, state, out):
     White's (the sum of ``out``)."""
     nn = params[P_SIZE] * params[P_SIZE]
     board = state[params[P_BOARD]: params[P_BOARD] + nn]
-    neigh = params[P_NEIGH]
-    for p in range(nn):  # each empty point starts with the colours of its own neighbours
-        if board[p] != EMPTY:
-            out[p] = _STONE
-            continue
-        reach = 0
-        for k in range(4):
-            t = params[neigh + 4 * p + k]
-            if t >= 0:
-                reach |= board[t]  # EMPTY = 0, BLACK = 1, WHITE = 2: the bits of the colours reached
-        out[p] = reach
-    changed = True
-    forward = True
-    while changed:
-        changed = False
-        for i in range(nn):
-            p = i if forward else nn - 1 - i
-            v = out[p]
-            if v == _STONE or v == BLACK | WHITE:
-                continue
-            reach = int(v)
-            for k in range(4):
-                t = params[neigh + 4 * p + k]
-                if t >= 0 and out[t] != _STONE:
-                    reach |= int(out[t])
-            if reach != v:
-                out[p] = reach
-                changed = True
-        forward = not forward
+    mark_reach(params, board)  # the empty cells hold the colours their region reaches, for a moment
     diff = 0
     for p in range(nn):
         v = board[p]
@@ -63,8 +34,8 @@ def ownership(params, state, out):
         elif v == WHITE:
             owner = -1
         else:
-            reach = int(out[p])
-            owner = 1 if reach == BLACK else (-1 if reach == WHITE else 0)
+            owner = 1 if v == REACHED | BLACK else (-1 if v == REACHED | WHITE else 0)
+            board[p] = EMPTY
         out[p] = owner
         diff += owner
     return diff
