@@ -206,26 +206,31 @@ def run_match(game, players: dict[str, Agent], games_per_pair: int, save_dir: Pa
     names = list(players)
     pairs = list(itertools.combinations(names, 2))
     result = MatchResult()
+    finished = 0
     with Progress(transient=True, disable=progress is not True) as bar:
         task = bar.add_task("arena", total=len(pairs) * games_per_pair)
 
-        def record(first: str, second: str, rec: GameRecord) -> None:
-            _record(game, result, players, first, second, rec, save_dir, final_score)
+        def done(first: str, second: str) -> None:
+            nonlocal finished
+            finished += 1
             bar.update(task, advance=1, description=f"{first} vs {second}")
             if callable(progress):
-                progress(len(result.records))
+                progress(finished)
 
         for a, b in pairs:
             firsts = [(a, b) if g % 2 == 0 else (b, a) for g in range(games_per_pair)]
             game_starts = [starts[(g // 2) % len(starts)] if starts else None for g in range(games_per_pair)]
             if players[a].batched and players[b].batched:
-                play_games(game, players[a], players[b], game_starts, [f == a for f, _ in firsts], max_moves,
-                           on_done=lambda g, rec, firsts=firsts: record(*firsts[g], rec))
+                records = play_games(game, players[a], players[b], game_starts, [f == a for f, _ in firsts],
+                                     max_moves, on_done=lambda g, rec, firsts=firsts: done(*firsts[g]))
+                for (first, second), rec in zip(firsts, records, strict=True):  # in game order
+                    _record(game, result, players, first, second, rec, save_dir, final_score)
             else:
                 for g, (first, second) in enumerate(firsts):
                     rec = play_game(game, [players[first], players[second]], start=game_starts[g],
                                     max_moves=max_moves)
-                    record(first, second, rec)
+                    _record(game, result, players, first, second, rec, save_dir, final_score)
+                    done(first, second)
     return result
 
 

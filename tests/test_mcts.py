@@ -544,5 +544,5 @@ def test_a_stale_cache_index_does_not_stop_the_search(tmp_path):
             self.overloads[sig] = SimpleNamespace(entry_point=entry)
             raise ReferenceError("underlying object has vanished")
 
-    assert search_mod._entry(Kernel(), np.zeros(3), 1) is entry
+    assert search_mod.compiled_entry(Kernel(), np.zeros(3), 1) is entry
     assert not index.exists()

@@ -204,8 +204,7 @@ def test_dqn_bf16_update_learns_and_keeps_fp32_weights_and_optimizer_state(extra
 
 
 @pytest.mark.parametrize("command", [["selfplay"], ["dqn"], ["c4eval", "--agent", "random"],
-                                     ["arena", "tictactoe", "random", "minimax"], ["analyze", "tictactoe", ""],
-                                     ["match", "tictactoe", "random", "random"]])
+                                     ["arena", "tictactoe", "random", "minimax"], ["analyze", "tictactoe", ""]])
 def test_commands_reject_a_bad_precision_in_one_line(command):
     import subprocess
     import sys

@@ -270,3 +270,27 @@ def test_selfplay_init_starts_a_run_from_given_weights(tmp_path):
     other = save_checkpoint(tmp_path / "other.pt", net, metadata={"game": "connect4"})
     with pytest.raises(CheckpointError, match="trained for connect4"):
         run.start_from(other)
+
+
+def test_several_data_folders_train_as_one_and_keep_their_games_apart(tmp_path):
+    """``--data A B``: the positions of both folders, the game ids of the second offset so that no game of one
+    folder is mistaken for a game of the other in the held-out split."""
+    from engine.supervised.cli import main
+    from engine.supervised.data import FOLDER_ID_STRIDE, load_datasets
+
+    game = games.make("tictactoe")
+    for name, seed in (("a", 1), ("b", 2)):
+        main(["tictactoe", "--teacher", "minimax", "--positions", "60", "--epochs", "1", "--workers", "1",
+              "--seed", str(seed), "--out", str(tmp_path / f"run-{name}"), "--data", str(tmp_path / name),
+              "--no-progress", "--json"])
+    a, _ = load_dataset(tmp_path / "a", game)
+    b, _ = load_dataset(tmp_path / "b", game)
+    both, manifests = load_datasets([tmp_path / "a", tmp_path / "b"], game)
+    assert len(both) == len(a) + len(b) and len(manifests) == 2
+    assert np.array_equal(both.states, np.concatenate([a.states, b.states]))
+    assert np.array_equal(both.game, np.concatenate([a.game, b.game + FOLDER_ID_STRIDE]))
+    assert len(set(both.game.tolist())) == len(set(a.game.tolist())) + len(set(b.game.tolist()))
+    out = tmp_path / "run-both"
+    main(["tictactoe", "--data", str(tmp_path / "a"), str(tmp_path / "b"), "--epochs", "1", "--out", str(out),
+          "--no-progress", "--json"])
+    assert json.loads((out / "supervised.json").read_text())["data"] == [str(tmp_path / "a"), str(tmp_path / "b")]

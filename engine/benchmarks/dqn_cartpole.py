@@ -1,5 +1,6 @@
 """DQN acceptance on CartPole-v1: the default config over several seeds, counting the seeds whose average
-evaluation return (10 greedy games) reaches the threshold (475) within the step budget (50,000)."""
+evaluation return (10 greedy games) reaches the threshold (475) within the step budget (50,000), the seeds that
+reach it by ``--by`` steps (40,000) and the seeds that stay there: every later evaluation at the threshold too."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def main(argv=None):
     p.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds")
     p.add_argument("--config", default="dqn_cartpole", help="a YAML file or a shipped config name")
     p.add_argument("--threshold", type=float, default=475.0)
+    p.add_argument("--by", type=int, default=40_000, help="count the seeds that reach the threshold by this step")
     p.add_argument("--workers", type=int, default=2, help="seeds trained at the same time (one thread each)")
     p.add_argument("--runs-dir", default=None, help="keep the runs here (default: a temporary folder)")
     p.add_argument("overrides", nargs="*", metavar="key=value")
@@ -57,17 +59,23 @@ def main(argv=None):
     rows = []
     for s in summaries:
         reached = next((step for step, mean in s["evaluations"] if mean >= args.threshold), None)
-        rows.append({"seed": s["seed"], "reached_at": reached, "best": s["best_eval_return"],
-                     "final": s["final_eval_return"], "steps": s["steps"], "wall_s": s["wall_time_s"],
-                     "evaluations": s["evaluations"]})
+        after = [mean for step, mean in s["evaluations"] if reached is not None and step >= reached]
+        rows.append({"seed": s["seed"], "reached_at": reached, "stays": bool(after) and min(after) >= args.threshold,
+                     "best": s["best_eval_return"], "final": s["final_eval_return"], "steps": s["steps"],
+                     "wall_s": s["wall_time_s"], "evaluations": s["evaluations"]})
     passed = sum(r["reached_at"] is not None for r in rows)
+    early = sum(r["reached_at"] is not None and r["reached_at"] <= args.by for r in rows)
+    stay = sum(r["stays"] for r in rows)
     result = {"config": args.config, "overrides": list(args.overrides), "threshold": args.threshold,
-              "seeds_reaching": passed, "seeds": len(rows), "runs": rows, "wall_s": round(wall, 1)}
-    lines = [f"{'seed':>4} {'reached at':>10} {'best':>7} {'final':>7}"]
+              "seeds_reaching": passed, "seeds_reaching_by": early, "by": args.by, "seeds_staying": stay,
+              "seeds": len(rows), "runs": rows, "wall_s": round(wall, 1)}
+    lines = [f"{'seed':>4} {'reached at':>10} {'stays':>5} {'best':>7} {'final':>7}"]
     for r in rows:
-        lines.append(f"{r['seed']:>4} {str(r['reached_at'] or '-'):>10} {r['best']:>7.1f} {r['final']:>7.1f}")
+        lines.append(f"{r['seed']:>4} {str(r['reached_at'] or '-'):>10} {'yes' if r['stays'] else 'no':>5} "
+                     f"{r['best']:>7.1f} {r['final']:>7.1f}")
     lines.append(f"{passed}/{len(rows)} seeds reach an average evaluation return >= {args.threshold:g} within "
-                 f"{rows[0]['steps']:,} steps ({wall:.0f} s)")
+                 f"{rows[0]['steps']:,} steps, {early} by {args.by:,}; {stay} stay there at every later evaluation "
+                 f"({wall:.0f} s)")
     finish("dqn_cartpole", args, result, None if args.json else "\n".join(lines))
     if tmp is not None:
         tmp.cleanup()

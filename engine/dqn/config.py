@@ -74,6 +74,9 @@ class TrainConfig:
     """1: hard copy every ``target_update`` steps; < 1: Polyak averaging theta' <- tau theta + (1 - tau) theta'."""
     optimizer: Literal["adam", "rmsprop"] = "rmsprop"
     lr: float = 2.5e-4
+    lr_final: float = 1.0
+    """The learning rate falls linearly from ``lr`` to ``lr * lr_final`` over ``total_steps`` (1: constant). A
+    rate that ends small keeps a solved task solved (CartPole's Q-network otherwise drifts off the policy)."""
     adam_eps: float = 1.5e-4
     rmsprop_alpha: float = 0.95
     rmsprop_eps: float = 0.01
@@ -171,6 +174,8 @@ class DQNConfig:
             raise ConfigError("train.target_update must be >= 1 (or 0 with train.tau < 1 for soft updates every step)")
         if t.lr <= 0:
             raise ConfigError(f"train.lr must be > 0, got {t.lr}")
+        if not 0 <= t.lr_final <= 1:
+            raise ConfigError(f"train.lr_final must be in [0, 1] (a share of train.lr), got {t.lr_final}")
         for key in ("eps_start", "eps_end"):
             if not 0.0 <= getattr(t, key) <= 1.0:
                 raise ConfigError(f"train.{key} must be in [0, 1], got {getattr(t, key)}")

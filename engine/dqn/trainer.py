@@ -430,8 +430,17 @@ class Trainer:
             return True
         return False
 
+    def learning_rate(self, step: int) -> float:
+        """``train.lr`` falling linearly to ``lr * lr_final`` at ``total_steps``."""
+        t = self.cfg.train
+        return t.lr * linear_schedule(1.0, t.lr_final, t.total_steps, step)
+
     def _learn_once(self) -> dict:
         t = self.cfg.train
+        if t.lr_final != 1.0:
+            lr = self.learning_rate(self.step)
+            for group in self.agent.optimizer.param_groups:
+                group["lr"] = lr
         beta = self.beta(self.step)
         if self.agent.recurrent:
             batch = self.replay.sample_sequences(t.batch_size, t.sequence_length, beta)

@@ -7,6 +7,7 @@
     python -m engine.supervised chess --records "games/*.pgn" --min-elo 2000       # your own PGN databases
     python -m engine.supervised go --records "kgs/**/*.sgf" --size 9 --min-rank 1d
     python -m engine.supervised connect4 --data runs/sup-connect4-.../data --epochs 20   # reuse generated data
+    python -m engine.supervised go --data runs/gnugo-level1 runs/gnugo-level10             # several folders at once
     python -m engine.supervised --resume runs/sup-connect4-20270101-120000               # continue a stopped run
     python -m engine.selfplay --init runs/sup-connect4-.../checkpoints/supervised.pt     # then self-play
 
@@ -57,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_argument_group("data")
     src.add_argument("--teacher", help="an agents.make spec: c4solver, minimax, uci:..., gtp:..., alphazero:CKPT")
     src.add_argument("--records", nargs="+", metavar="FILE", help="PGN / SGF / move-list files or globs")
-    src.add_argument("--data", type=Path, help="data folder to use, or to write (default RUN/data)")
+    src.add_argument("--data", type=Path, nargs="+", metavar="DIR",
+                     help="data folder to use, or to write (default RUN/data); more folders are read too (e.g. a "
+                          "teacher at several levels)")
     src.add_argument("--positions", type=int, help="labelled positions to generate (teacher)")
     src.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="teacher processes (default: cores)")
     src.add_argument("--games-per-shard", type=int, default=16)
@@ -179,7 +182,10 @@ _SAVED = ("game", "teacher", "records", "data", "positions", "workers", "games_p
 
 
 def _saved(args) -> dict:
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k in _SAVED}
+    def plain(v):
+        return str(v) if isinstance(v, Path) else ([plain(x) for x in v] if isinstance(v, list) else v)
+
+    return {k: plain(v) for k, v in vars(args).items() if k in _SAVED}
 
 
 def _resumed_args(args):
@@ -187,9 +193,12 @@ def _resumed_args(args):
     if not path.is_file():
         raise UserError(f"{args.resume} is not a supervised run folder ({path.name} is missing)")
     saved = json.loads(path.read_text())
-    for key in ("data", "openings", "init"):
+    for key in ("openings", "init"):
         if saved.get(key) is not None:
             saved[key] = Path(saved[key])
+    if saved.get("data") is not None:
+        data = saved["data"]
+        saved["data"] = [Path(d) for d in (data if isinstance(data, list) else [data])]
     for key, value in saved.items():
         setattr(args, key, value)
     return args

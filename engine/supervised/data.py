@@ -163,6 +163,31 @@ def load_dataset(folder: Path, game) -> tuple[Dataset, dict]:
             raise DataError(f"shard {path} is corrupt ({type(err).__name__}: {err})") from None
     if not parts or sum(len(p["value"]) for p in parts) == 0:
         raise DataError(f"{folder} holds no positions")
+    return _concat(parts), manifest
+
+
+def load_datasets(folders, game) -> tuple[Dataset, list[dict]]:
+    """Every position of several data folders (e.g. a teacher's games at several levels) as one dataset; the
+    game ids of folder ``k`` are offset by ``k * FOLDER_ID_STRIDE`` so that games stay apart in the held-out
+    split. Returns (dataset, the folders' manifests)."""
+    parts, manifests = [], []
+    for k, folder in enumerate(folders):
+        ds, manifest = load_dataset(folder, game)
+        part = {name: getattr(ds, name) for name in _FIELDS}
+        part["game"] = part["game"] + k * FOLDER_ID_STRIDE
+        parts.append(part)
+        manifests.append(manifest)
+    if not parts:
+        raise DataError("no data folder given")
+    return (_concat(parts) if len(parts) > 1 else load_dataset(folders[0], game)[0]), manifests
+
+
+_FIELDS = ("states", "actions", "probs", "best", "value", "result", "game", "ply")
+FOLDER_ID_STRIDE = 1 << 44  # game ids of the k-th folder of load_datasets: k * stride + the id in its folder
+
+
+def _concat(parts: list[dict]) -> Dataset:
+    """One dataset from shards' (or datasets') arrays, the (action, probability) columns padded to the widest."""
     k = max(p["actions"].shape[1] for p in parts)
     kb = max(p["best"].shape[1] for p in parts)
 
@@ -178,7 +203,7 @@ def load_dataset(folder: Path, game) -> tuple[Dataset, dict]:
                  result=np.concatenate([p["result"] for p in parts]),
                  game=np.concatenate([p["game"] for p in parts]),
                  ply=np.concatenate([p["ply"] for p in parts]))
-    return ds, manifest
+    return ds
 
 
 # ------------------------------------------------------------------------------------------------ batches

@@ -6,23 +6,26 @@ from pathlib import Path
 
 from ..alphazero.run import derived_seed
 from ..cli import UserError
-from .data import load_dataset, read_manifest
+from .data import load_datasets, read_manifest
 
 
 def run_pipeline(game, cfg, args, opts: dict, folder: Path, console, progress: bool) -> dict:
-    data_dir = Path(args.data) if args.data is not None else folder / "data"
+    data_dirs = [Path(d) for d in args.data] if args.data else [folder / "data"]
+    data_dir = data_dirs[0]  # where teacher games or records are written; training reads every folder
     info: dict = {}
     if args.teacher:
         info = _teacher_data(game, args, opts, data_dir, console, progress)
     elif args.records:
         info = _record_data(game, args, data_dir, console, progress)
-    elif read_manifest(data_dir) is None:
-        raise UserError(f"--data {data_dir}: no supervised data there ({data_dir}/manifest.json is missing)")
-    ds, manifest = load_dataset(data_dir, game)
+    for d in data_dirs[0 if not (args.teacher or args.records) else 1:]:
+        if read_manifest(d) is None:
+            raise UserError(f"--data {d}: no supervised data there ({d}/manifest.json is missing)")
+    ds, _ = load_datasets(data_dirs, game)
     train, held = ds.split(args.holdout, derived_seed(args.seed, "split"))
+    names = ", ".join(str(d) for d in data_dirs)
     if len(train) == 0:
-        raise UserError(f"{data_dir} holds {len(ds)} positions: too few to train on")
-    console.print(f"data {data_dir}: {len(ds)} positions of {len(set(ds.game.tolist()))} games | training on "
+        raise UserError(f"{names} hold {len(ds)} positions: too few to train on")
+    console.print(f"data {names}: {len(ds)} positions of {len(set(ds.game.tolist()))} games | training on "
                   f"{len(train)}, {len(held)} held out | net {cfg.net.blocks}x{cfg.net.channels} | "
                   f"{opts['epochs']} epochs of {cfg.train.batch_size}-position batches", highlight=False)
     from .train import Trainer
@@ -35,7 +38,8 @@ def run_pipeline(game, cfg, args, opts: dict, folder: Path, console, progress: b
         last = trainer.run(train, held)
     finally:
         trainer.close()
-    result = {"checkpoint": str(trainer.final), "run_dir": str(folder), "game": game.name, "data": str(data_dir),
+    result = {"checkpoint": str(trainer.final), "run_dir": str(folder), "game": game.name,
+              "data": [str(d) for d in data_dirs] if len(data_dirs) > 1 else str(data_dir),
               "positions": len(ds), "train_positions": len(train), "heldout_positions": len(held),
               "epochs": trainer.epoch, "top1": _r(last.get("top1")), "top3": _r(last.get("top3")),
               "heldout_policy_loss": _r(last.get("heldout_policy_loss")),
