@@ -58,8 +58,17 @@ def test_any_head_fits_any_backbone(backbone, head):
 def test_recurrent_backbone_with_a_head_carries_state():
     net = nets.build_model({"name": "net", "backbone": {"name": "gru", "in_shape": 3, "hidden": 5},
                             "head": {"name": "classifier", "num_classes": 2}})
-    out, state = net(torch.randn(4, 6, 3))
+    torch.manual_seed(0)
+    x = torch.randn(4, 6, 3)
+    out, state = net(x)
     assert out.shape == (4, 6, 2) and state.shape == (1, 4, 5)
+    # the state carries the sequence: the last three steps from the state after three equal the whole run's
+    first, mid = net(x[:, :3])
+    rest, end = net(x[:, 3:], mid)
+    torch.testing.assert_close(torch.cat([first, rest], 1), out)
+    torch.testing.assert_close(end, state)
+    fresh, _ = net(x[:, 3:])  # ... and starting afresh differs: the state is used
+    assert not torch.allclose(fresh, rest)
 
 
 @pytest.mark.parametrize("head", ["q", "dueling_q", "c51"])
@@ -110,8 +119,13 @@ def test_c51_distribution_and_expected_value():
 def test_net_q_values_for_q_heads():
     net = nets.build_model({"name": "net", "backbone": {"name": "mlp", "in_shape": 4, "widths": [8]},
                             "head": {"name": "c51", "num_actions": 2, "atoms": 5, "v_min": 0, "v_max": 1}})
-    q = net.q_values(torch.randn(3, 4))
+    x = torch.randn(3, 4)
+    q = net.q_values(x)
     assert q.shape == (3, 2) and ((q >= 0) & (q <= 1)).all()
+    # Q = the expectation of the atoms 0, .25, .5, .75, 1 under each action's distribution
+    logits = net(x)
+    assert logits.shape == (3, 2, 5)
+    torch.testing.assert_close(q, (logits.softmax(-1) * torch.linspace(0, 1, 5)).sum(-1))
     cls = nets.build_model({"name": "net", "backbone": {"name": "mlp", "in_shape": 4, "widths": [8]},
                             "head": {"name": "classifier", "num_classes": 2}})
     with pytest.raises(TypeError, match="Q-values"):
@@ -203,6 +217,8 @@ def test_registering_a_new_backbone_makes_it_available_to_configs():
     try:
         net = nets.build_model({"name": "net", "backbone": {"name": "test_identity", "in_shape": 3},
                                 "head": {"name": "q", "num_actions": 2}})
-        assert net(torch.randn(1, 3)).shape == (1, 2)
+        x = torch.randn(1, 3)
+        (linear,) = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]  # the Q head's only layer
+        torch.testing.assert_close(net(x), linear(x))  # the identity backbone hands the input to the head
     finally:
         nets.BACKBONES._entries.pop("test_identity")

@@ -343,3 +343,48 @@ def test_hash_sets_the_tree_bound_and_threads_is_accepted():
     e.handle("setoption name Ponder value true")
     assert e.values["Threads"] == 1 and e.values["Ponder"] is True and "error" not in e.err.getvalue()
     assert wdl(1.0) == (1000, 0, 0) and wdl(-0.5) == (0, 500, 500) and wdl(0.0) == (0, 1000, 0)
+
+
+def _clock_game(ours, theirs, our_colour, base: float, inc: float, max_plies: int = 400) -> tuple[float, str]:
+    """One game on a real clock (``base`` seconds + ``inc`` a move, each side's thinking timed here as a GUI
+    would): (the least time our side had left after a move, how the game ended)."""
+    board = chess.Board()
+    clocks = {chess.WHITE: base, chess.BLACK: base}
+    least = base
+    while not board.is_game_over(claim_draw=True) and board.ply() < max_plies:
+        mover = board.turn
+        limit = chess.engine.Limit(white_clock=clocks[chess.WHITE], black_clock=clocks[chess.BLACK],
+                                   white_inc=inc, black_inc=inc)
+        t0 = time.perf_counter()
+        result = (ours if mover == our_colour else theirs).play(board, limit)
+        clocks[mover] -= time.perf_counter() - t0
+        if clocks[mover] < 0:
+            return clocks[mover], f"{'we' if mover == our_colour else 'the opponent'} lost on time"
+        clocks[mover] += inc
+        if mover == our_colour:
+            least = min(least, clocks[mover] - inc)
+        board.push(result.move)
+    return least, board.result(claim_draw=True)
+
+
+@pytest.mark.slow
+def test_ten_games_on_a_five_second_clock_never_lose_on_time():
+    """Issue 22's time test: 10 games at 5 s + 0.1 s a move against Stockfish (its weakest level, on the same
+    clock), colours alternating; our engine never runs out of time (and keeps a margin of its own)."""
+    import shutil
+
+    stockfish = shutil.which("stockfish") or shutil.which("stockfish", path="/usr/games")
+    if stockfish is None:
+        pytest.skip("stockfish is not installed (apt-get install stockfish; it lives in /usr/games)")
+    ours = chess.engine.SimpleEngine.popen_uci([sys.executable, "-m", "engine.uci", "--seed", "1"], cwd=ROOT,
+                                               timeout=START_TIMEOUT)
+    theirs = chess.engine.SimpleEngine.popen_uci(stockfish)
+    try:
+        theirs.configure({"Skill Level": 0})
+        for g in range(10):
+            least, how = _clock_game(ours, theirs, chess.WHITE if g % 2 == 0 else chess.BLACK, 5.0, 0.1)
+            assert "we lost on time" not in how, (g, how)
+            assert least > 0.0, (g, least)
+    finally:
+        ours.quit()
+        theirs.quit()
