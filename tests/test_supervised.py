@@ -193,6 +193,9 @@ def test_smoke_run_trains_a_checkpoint_that_agents_play_and_resumes(tmp_path):
     assert Path(result["checkpoint"]).is_file() and 0.0 <= result["top1"] <= result["top3"] <= 1.0
     assert result["positions"] >= 300 and result["epochs"] == 2
     assert (run / "metrics.csv").read_text().count("\n") == 3 and (run / "curves.png").is_file()
+    table = json.loads((run / "calibration.json").read_text())  # the value's reliability on the held-out games
+    assert sum(b["count"] for b in table) == result["heldout_positions"] and (run / "calibration.png").is_file()
+    assert 0 <= result["calibration_error"] <= 1
     import agents
 
     game = games.make("tictactoe")
@@ -294,3 +297,14 @@ def test_several_data_folders_train_as_one_and_keep_their_games_apart(tmp_path):
     main(["tictactoe", "--data", str(tmp_path / "a"), str(tmp_path / "b"), "--epochs", "1", "--out", str(out),
           "--no-progress", "--json"])
     assert json.loads((out / "supervised.json").read_text())["data"] == [str(tmp_path / "a"), str(tmp_path / "b")]
+
+
+def test_reliability_bins_predicted_against_actual_scores():
+    from engine.supervised.train import reliability
+
+    values = np.array([-0.9, -0.9, 0.0, 0.0, 0.0, 0.0, 0.95])
+    results = np.array([-1, 1, 1, -1, 0, 0, 1], dtype=np.float64)
+    table = reliability(values, results, bins=10)
+    assert [(b["low"], b["count"]) for b in table] == [(0.0, 2), (0.5, 4), (0.9, 1)]
+    assert [b["predicted"] for b in table] == pytest.approx([0.05, 0.5, 0.975])
+    assert [b["actual"] for b in table] == pytest.approx([0.5, 0.5, 1.0])

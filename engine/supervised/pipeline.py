@@ -44,7 +44,8 @@ def run_pipeline(game, cfg, args, opts: dict, folder: Path, console, progress: b
               "epochs": trainer.epoch, "top1": _r(last.get("top1")), "top3": _r(last.get("top3")),
               "heldout_policy_loss": _r(last.get("heldout_policy_loss")),
               "heldout_value_loss": _r(last.get("heldout_value_loss")),
-              "train_loss": _r(last.get("train_loss")), **info}
+              "train_loss": _r(last.get("train_loss")), "calibration_error": _r(last.get("calibration_error")),
+              **info}
     if args.arena:
         result["arena"] = _arena(game, args, trainer.final, held, console, progress)
     return result

@@ -10,13 +10,16 @@ teacher's right moves: an optimal move for the Connect Four solver, the move pla
 The run folder holds ``checkpoints/latest.pt`` (weights, optimizer, epoch and batch: ``--resume`` goes on from
 the last save, which happens after every epoch and every ``save_seconds``), ``checkpoints/supervised.pt`` (the
 network alone, in the self-play checkpoint format: ``agents.make("alphazero:.../supervised.pt", game)``),
-``metrics.csv``, ``curves.png`` and TensorBoard logs under ``tb/`` when ``run.tensorboard`` is on.
+``metrics.csv``, ``curves.png``, the value's reliability on the held-out games (``calibration.json`` and
+``calibration.png``: predicted against actual score) and TensorBoard logs under ``tb/`` when ``run.tensorboard``
+is on.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import time
 from pathlib import Path
@@ -48,12 +51,14 @@ def lr_at(cfg, step: int, total: int) -> float:
 
 @torch.no_grad()
 def evaluate(net, game, ds: Dataset, batch: int = 512) -> dict:
-    """Held-out policy cross-entropy, value loss (MSE), top-1 and top-3 agreement with the right moves."""
+    """Held-out policy cross-entropy, value loss (MSE), top-1 and top-3 agreement with the right moves, and the
+    value's calibration against the games' results (``calibration``, see ``reliability``)."""
     if len(ds) == 0:
         return {}
     net.eval()
     device = next(net.parameters()).device
     sums = {"policy_loss": 0.0, "value_loss": 0.0, "top1": 0.0, "top3": 0.0}
+    predicted = np.zeros(len(ds), np.float64)
     for start in range(0, len(ds), batch):
         rows = np.arange(start, min(start + batch, len(ds)))
         planes, policy, value, _, legal = make_batch(game, ds, rows, None, False)
@@ -69,8 +74,56 @@ def evaluate(net, game, ds: Dataset, batch: int = 512) -> dict:
         hit = (top[:, :, None] == best[:, None, :]) & (best[:, None, :] >= 0)
         sums["top1"] += float(hit[:, 0].any(axis=1).sum())
         sums["top3"] += float(hit.any(axis=(1, 2)).sum())
+        predicted[rows] = v.float().numpy()
     net.train()
-    return {k: v / len(ds) for k, v in sums.items()}
+    out = {k: v / len(ds) for k, v in sums.items()}
+    out["calibration"] = reliability(predicted, ds.result.astype(np.float64))
+    out["calibration_error"] = float(sum(b["count"] * abs(b["predicted"] - b["actual"]) for b in out["calibration"])
+                                     / len(ds))
+    return out
+
+
+def reliability(values: np.ndarray, results: np.ndarray, bins: int = 10) -> list[dict]:
+    """The value's reliability: positions binned by predicted score ``(v + 1) / 2`` (``bins`` equal bins of [0, 1]);
+    per bin the mean predicted score, the mean actual score ``(result + 1) / 2`` of the games and the count.
+    A calibrated value lies on the diagonal; ``calibration_error`` is the count-weighted mean distance to it."""
+    p = np.clip((values + 1.0) / 2.0, 0.0, 1.0)
+    actual = (results + 1.0) / 2.0
+    which = np.minimum((p * bins).astype(np.int64), bins - 1)
+    out = []
+    for b in range(bins):
+        sel = which == b
+        if sel.any():
+            out.append({"low": b / bins, "high": (b + 1) / bins, "predicted": float(p[sel].mean()),
+                        "actual": float(actual[sel].mean()), "count": int(sel.sum())})
+    return out
+
+
+def write_reliability(table: list[dict], path: Path, title: str = "") -> None:
+    """``calibration.png``: predicted against actual score per bin (a reliability diagram), point size by count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="calibrated")
+    total = max(sum(b["count"] for b in table), 1)
+    ax.plot([b["predicted"] for b in table], [b["actual"] for b in table], marker=None, color="C0")
+    ax.scatter([b["predicted"] for b in table], [b["actual"] for b in table],
+               s=[20 + 400 * b["count"] / total for b in table], color="C0", label="held-out positions")
+    ax.set_xlabel("predicted score (value + 1) / 2")
+    ax.set_ylabel("actual score of the game")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
 
 
 class Trainer:
@@ -86,6 +139,7 @@ class Trainer:
         self.learner = Learner(self.net, cfg.train, cfg.run.device)
         self.epoch, self.batch = 0, 0  # next epoch to run, next batch in it
         self.metrics: list[dict] = []
+        self.calibration: list[dict] = []
         self._sums = {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "batches": 0}
         self._writer = None
 
@@ -163,6 +217,7 @@ class Trainer:
     def _end_epoch(self, held: Dataset, seconds: float) -> None:
         n = max(self._sums["batches"], 1)
         ev = evaluate(self.net, self.game, held)
+        self.calibration = ev.pop("calibration", [])
         row = {"epoch": self.epoch + 1, "step": self.learner.step, "lr": self.learner.lr,
                "train_loss": self._sums["loss"] / n, "train_policy_loss": self._sums["policy_loss"] / n,
                "train_value_loss": self._sums["value_loss"] / n,
@@ -200,8 +255,13 @@ class Trainer:
                 self._writer.flush()
             except ImportError:  # tensorboard not installed: the CSV has everything
                 pass
+        if self.calibration:
+            atomic_write_text(self.folder / "calibration.json", json.dumps(self.calibration, indent=1) + "\n")
         if self.cfg.run.plots:
             write_curves(self.metrics, self.folder / "curves.png")
+            if self.calibration:
+                write_reliability(self.calibration, self.folder / "calibration.png",
+                                  f"{self.game.name}: value calibration, epoch {row['epoch']}")
 
     def close(self) -> None:
         if self._writer is not None:
