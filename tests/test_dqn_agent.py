@@ -173,9 +173,9 @@ def test_drqn_trains_end_to_end(tmp_path):
     from engine.dqn.trainer import Trainer
 
     cfg = load_config(DQNConfig, ROOT / "engine" / "configs" / "dqn_cartpole.yaml", [
-        "net.recurrent=true", "net.lstm_hidden=32", "train.total_steps=300", "train.learning_starts=100",
-        "train.train_every=10", "train.gradient_steps=2", "train.sequence_length=5", "eval.every=0",
-        "eval.episodes=2", "run.save_every=0", "run.tensorboard=false"])
+        "net.recurrent=true", "net.lstm_hidden=32", "train.n_step=1", "train.total_steps=300",
+        "train.learning_starts=100", "train.train_every=10", "train.gradient_steps=2", "train.sequence_length=5",
+        "eval.every=0", "eval.episodes=2", "run.save_every=0", "run.tensorboard=false"])
     summary = Trainer(cfg, tmp_path / "drqn", seed=0, progress=False, echo=lambda text: None).run()
     assert summary["steps"] == 300 and summary["updates"] > 0 and summary["final_eval_return"] >= 8
 
@@ -190,6 +190,22 @@ def test_shipped_configs_load(name):
         assert (cfg.train.lr, cfg.train.target_update, cfg.train.buffer_size) == (2.5e-4, 10_000, 1_000_000)
     if name == "drqn_atari":
         assert cfg.net.recurrent and cfg.env.frame_stack == 1
+    if name == "dqn_cartpole":  # zoo's settings with Double DQN, 3-step returns and a falling learning rate
+        assert cfg.train.double and cfg.train.n_step == 3 and cfg.train.lr_final == 0.1
+
+
+def test_learning_rate_falls_linearly_to_lr_final_and_resumes_on_schedule(tmp_path):
+    from engine.dqn.trainer import Trainer
+
+    cfg = load_config(DQNConfig, ROOT / "engine" / "configs" / "dqn_cartpole.yaml", [
+        "train.total_steps=400", "train.learning_starts=100", "train.train_every=4", "train.gradient_steps=1",
+        "train.lr=0.01", "train.lr_final=0.1", "eval.every=0", "run.save_every=0", "run.tensorboard=false"])
+    trainer = Trainer(cfg, tmp_path / "lr", seed=0, progress=False, echo=lambda text: None)
+    assert [trainer.learning_rate(s) for s in (0, 200, 400, 800)] == pytest.approx([0.01, 0.0055, 0.001, 0.001])
+    trainer.run()
+    assert trainer.agent.optimizer.param_groups[0]["lr"] == pytest.approx(0.001, rel=0.03)  # the last update
+    with pytest.raises(ConfigError, match="train.lr_final must be in"):
+        load_config(DQNConfig, ROOT / "engine" / "configs" / "dqn_cartpole.yaml", ["train.lr_final=2"])
 
 
 def test_rainbow_combination_trains_end_to_end(tmp_path):

@@ -11,7 +11,8 @@ import torch
 
 from .test_cli import last_json, run_cli
 
-TINY_CARTPOLE = ["train.total_steps=400", "train.learning_starts=100", "train.train_every=4",
+# (a constant learning rate: with train.lr_final < 1 the schedule spans total_steps, which the resume test extends)
+TINY_CARTPOLE = ["train.total_steps=400", "train.lr_final=1.0", "train.learning_starts=100", "train.train_every=4",
                  "train.gradient_steps=1", "train.batch_size=16", "eval.every=200", "eval.episodes=2",
                  "run.save_every=200", "run.tensorboard=false"]
 

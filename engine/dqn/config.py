@@ -76,7 +76,9 @@ class TrainConfig:
     lr: float = 2.5e-4
     lr_final: float = 1.0
     """The learning rate falls linearly from ``lr`` to ``lr * lr_final`` over ``total_steps`` (1: constant). A
-    rate that ends small keeps a solved task solved (CartPole's Q-network otherwise drifts off the policy)."""
+    rate that ends small keeps a solved task solved (CartPole's Q-network otherwise drifts off the policy). The
+    schedule spans ``total_steps``: a run resumed with a larger ``train.total_steps`` stretches what is left of
+    it from the step it stopped at."""
     adam_eps: float = 1.5e-4
     rmsprop_alpha: float = 0.95
     rmsprop_eps: float = 0.01
