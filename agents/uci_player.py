@@ -314,4 +314,6 @@ def make_uci_player(game, arg, seed=None, simulations=None, options=None, **kwar
     command, settings, spec_options = parse_spec(arg)
     settings.update({k: v for k, v in kwargs.items() if k in GO_SETTINGS + ("timeout",) and v is not None})
     spec_options.update(options or {})
+    if "timeout" in settings:  # a slow starter (a network compiling its search) gets as long to start too
+        settings["startup_timeout"] = max(30.0, settings["timeout"])
     return UCIPlayer(game, command, options=spec_options, name=f"uci:{arg}", **settings)
