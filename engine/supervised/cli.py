@@ -1,6 +1,6 @@
 """``python -m engine.supervised GAME``: train a network on game records or on a teacher's moves.
 
-    python -m engine.supervised connect4 --teacher c4solver                 # the solver's games, ~10 minutes
+    python -m engine.supervised connect4 --teacher c4solver                 # the solver's games, ~13 minutes
     python -m engine.supervised tictactoe --teacher minimax --positions 4000
     python -m engine.supervised chess --teacher "uci:/usr/games/stockfish;MultiPV=4;nodes=3000" --positions 10000
     python -m engine.supervised go --teacher "gtp:/usr/games/gnugo --mode gtp --level 1 --chinese-rules"
@@ -33,7 +33,7 @@ from ..core import atomic_write_text
 
 # Defaults by game: the data generation and the number of epochs (command-line options override them).
 GAME_DEFAULTS: dict[str, dict] = {
-    "connect4": {"positions": 20_000, "opening_min": 12, "opening_plies": 18, "random_moves": 0.15, "epochs": 6},
+    "connect4": {"positions": 120_000, "opening_min": 12, "opening_plies": 18, "random_moves": 0.15, "epochs": 6},
     "tictactoe": {"positions": 4_000, "opening_min": 0, "opening_plies": 2, "random_moves": 0.2, "epochs": 20},
     "chess": {"positions": 10_000, "opening_min": 0, "opening_plies": 6, "random_moves": 0.03, "epochs": 4,
               "temperature": 1.0, "max_plies": 200},
