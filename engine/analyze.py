@@ -43,12 +43,12 @@ def _analyst(game, args):
     """The searching player: the AlphaZero network of ``--checkpoint`` or the game's shipped one, else (announced
     on stderr) the best player without a network, as ``engine.play`` falls back (``agents.best_available``)."""
     import agents
-    from agents.alphazero import make_alphazero
 
     spec, what = agents.best_available(game)
     if args.checkpoint is not None or spec == "alphazero":
-        agent = make_alphazero(game, args.checkpoint, seed=args.seed, simulations=args.simulations,
-                               gumbel=args.gumbel, device=args.device, top=args.top, precision=args.precision)
+        name = "alphazero" if args.checkpoint is None else f"alphazero:{args.checkpoint}"
+        agent = agents.make(name, game, seed=args.seed, simulations=args.simulations, gumbel=args.gumbel,
+                            device=args.device, top=args.top, precision=args.precision)
         agent.max_batch = args.batch
         return agent, "alphazero"
     print(f"note: no AlphaZero network is shipped for {game.name}; analysing with {what} ({spec}); give "
