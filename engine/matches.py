@@ -22,6 +22,7 @@ import numpy as np
 
 from agents.base import Agent, Decision
 
+from .core import atomic_write_text
 from .elo import fit_elo
 
 
@@ -256,7 +257,7 @@ def _record(game, result: MatchResult, players: dict[str, Agent], first: str, se
         path = save_dir / f"{len(result.records):04d}-{_slug(first)}-vs-{_slug(second)}"
         path = path.with_suffix(game.record_extension)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(game.format_record(rec.actions, tags, rec.start))
+        atomic_write_text(path, game.format_record(rec.actions, tags, rec.start))
 
 
 def _slug(name: str) -> str:

@@ -155,3 +155,15 @@ def test_dead_stones_from_an_ownership_estimate():
     assert game.dead_stones(state, game.ownership(state)) == []
     with pytest.raises(ValueError, match="differ in shape"):
         game.dead_stones(state, np.zeros((4, 4)))
+
+
+def test_ownership_leaves_the_state_as_it_was_and_takes_a_read_only_one():
+    go = games.make("go", size=5)
+    state = go.initial_state()
+    for move in ("c3", "b2", "d4"):
+        state = go.apply(state, go.parse_move(state, move))
+    before = state.copy()
+    state.flags.writeable = False
+    own = go.ownership(state)
+    assert np.array_equal(state, before) and own.shape == (5, 5)
+    assert own.sum() == go.ownership(before).sum() and set(np.unique(own)) <= {-1.0, 0.0, 1.0}

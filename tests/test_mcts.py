@@ -546,3 +546,31 @@ def test_a_stale_cache_index_does_not_stop_the_search(tmp_path):
 
     assert search_mod.compiled_entry(Kernel(), np.zeros(3), 1) is entry
     assert not index.exists()
+
+
+def test_a_stale_cache_index_that_fails_the_compile_is_dropped_and_the_kernel_compiled_again(tmp_path):
+    """Loading from a stale index can fail before anything is compiled (seen after Go's scoring kernels changed):
+    the index is dropped and the kernel compiled again, instead of a KeyError."""
+    from types import SimpleNamespace
+
+    from engine.mcts import search as search_mod
+
+    index = tmp_path / "kernel.nbi"
+    index.write_bytes(b"stale")
+    entry = object()
+
+    class Kernel:
+        overloads = {}
+        _cache = SimpleNamespace(_cache_file=SimpleNamespace(_index_path=str(index)))
+        calls = 0
+
+        def compile(self, sig):
+            self.calls += 1
+            if index.exists():  # the stale index breaks the compile itself
+                raise ReferenceError("underlying object has vanished")
+            self.overloads[sig] = SimpleNamespace(entry_point=entry)
+            return entry
+
+    kernel = Kernel()
+    assert search_mod.compiled_entry(kernel, np.zeros(2), 7) is entry
+    assert kernel.calls == 2 and not index.exists()

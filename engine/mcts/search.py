@@ -76,11 +76,12 @@ def compiled_entry(kernel, *args):
         try:
             ep = kernel.compile(sig)
         except ReferenceError:
-            # After compiling, Numba re-saves the kernel's on-disk cache index; an index that names game kernels
-            # rebuilt from its older entries, and collected since, cannot be pickled again. The code is compiled:
-            # use it, and drop the stale index so that the next save starts afresh.
-            ep = kernel.overloads[sig].entry_point
+            # Numba's on-disk cache index can name game kernels rebuilt from its older entries and collected
+            # since (after an update of the code): re-saving it after a compile fails (the code is compiled: use
+            # it), and so can loading from it before one (nothing compiled: compile again without the index).
+            # Either way the stale index is dropped so that the next save starts afresh.
             _drop_cache_index(kernel)
+            ep = kernel.overloads[sig].entry_point if sig in kernel.overloads else kernel.compile(sig)
         _ENTRY_CACHE[key] = ep
     return ep
 

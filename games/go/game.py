@@ -220,7 +220,7 @@ class Go(Game):
         """Tromp-Taylor ownership ``float32[N, N]`` of each point (+1 Black, -1 White, 0 neutral: dame and seki
         liberties), every stone counted alive: KataGo's ownership target when ``state`` is a finished game."""
         out = np.empty(self.size * self.size, np.float32)
-        _ownership(self.params, state, out)
+        _ownership(self.params, np.array(state, copy=True), out)  # the kernel marks the board in place a moment
         return out.reshape(self.size, self.size)
 
     def score_margin(self, state) -> float:
