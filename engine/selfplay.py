@@ -93,6 +93,10 @@ def main(argv=None):
                         f"python -m engine.selfplay --resume {args.resume} run.iterations={more}{target}")
     if args.ray:
         run.use_ray()
+    else:
+        from .alphazero.sources import worker_count
+
+        run.use_workers(worker_count(run.cfg.run.workers))
     result = run.run()
     emit(result, args.json, "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 130 if result["stopped"] == "interrupted" else 0

@@ -439,27 +439,31 @@ def _selfplay(args, **kw):
 
 
 # The run is killed from inside, at a point of iteration 2 that the run itself reaches (no sleep decides it): while
-# its games are played, or between the replay and the checkpoint of its save.
+# its games are played (in the learner's process; or on a worker process, the games of iteration 3 starting while
+# iteration 2 trains), or between the replay and the checkpoint of its save (with the machine's default workers).
 _KILL_AT = {
-    "selfplay": ("LocalGames", "play", "len(calls) == 2"),
-    "save": ("SelfPlayRun", "_save_net", "args[2] == 2"),
+    "selfplay": ("engine.alphazero.run", "LocalGames", "play", "len(calls) == 2", ["run.workers=0"]),
+    "selfplay-workers": ("engine.distributed.processes", "ProcessSelfPlay", "play", "len(calls) == 3",
+                         ["run.workers=1"]),
+    "save": ("engine.alphazero.run", "SelfPlayRun", "_save_net", "args[2] == 2", []),
 }
 
 
 def _selfplay_killed_at(point: str, args):
-    cls, method, when = _KILL_AT[point]
+    module, cls, method, when, _ = _KILL_AT[point]
     code = f"""
 import os, signal, sys
-import engine.alphazero.run as run
+import {module} as hooked_module
 from engine.selfplay import main
-calls, original = [], run.{cls}.{method}
+calls, original = [], hooked_module.{cls}.{method}
 def hooked(*args, **kw):
     calls.append(1)
     if {when}:
         os.kill(os.getpid(), signal.SIGKILL)
     return original(*args, **kw)
-run.{cls}.{method} = hooked
-sys.exit(main(sys.argv[1:]))
+hooked_module.{cls}.{method} = hooked
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
 """
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, "-c", code, "--no-progress", *args], cwd=ROOT, env=env,
@@ -469,7 +473,7 @@ sys.exit(main(sys.argv[1:]))
 @pytest.mark.parametrize("point", sorted(_KILL_AT))
 def test_resume_after_sigkill_loses_at_most_the_unfinished_iteration(tmp_path, point):
     overrides = TINY[:-2] + ["run.iterations=3", "run.device=cpu", "run.tensorboard=false", "run.plots=false",
-                             "run.target_mcts_score=0"]  # the command's default config stops at a target
+                             "run.target_mcts_score=0", *_KILL_AT[point][4]]  # the default stops at a target
     # the uninterrupted run
     straight = _selfplay(["--out", str(tmp_path / "a"), "--seed", "5", *overrides])
     assert straight.wait(timeout=300) == 0, straight.stdout.read()

@@ -9,11 +9,12 @@ import signal
 import pytest
 
 import games
-from engine.alphazero import SelfPlayRun, SelfPlayWorker, make_config
-from engine.alphazero.run import game_records
+from engine.alphazero import SelfPlayRun, make_config
 from engine.config import ConfigError
-from engine.distributed.selfplay import make_chunks
+from engine.distributed.chunks import make_chunks
 from nets import read_checkpoint
+
+from .selfplay_helpers import expected_records
 
 ray = pytest.importorskip("ray")
 
@@ -53,20 +54,6 @@ def test_bad_ray_key_is_a_clear_error():
         make_config(None, TINY + ["ray.actors=0"])
 
 
-def _expected_records(cfg, folder, iteration, seed):
-    """The iteration's game records replayed in this process, chunk by chunk, from the saved weights."""
-    from engine.alphazero.run import derived_seed
-
-    game = games.make(cfg.game.name)
-    worker = SelfPlayWorker(game, cfg, continuous=False)  # as the actors: whole games
-    worker.set_weights(read_checkpoint(folder / "checkpoints" / f"iter-{iteration - 1:04d}.pt").model)
-    played = []
-    for chunk in make_chunks(cfg.selfplay.games_per_iteration, cfg.selfplay.parallel_games,
-                             derived_seed(seed, iteration, "selfplay")):
-        played += worker.play(chunk.games, chunk.seed).games
-    return game_records(game, played, iteration)
-
-
 def test_ray_run_survives_a_killed_actor_and_keeps_every_game_once(local_ray, tmp_path):
     cfg = make_config(None, TINY)
     run = SelfPlayRun.create(cfg, seed=3, folder=tmp_path / "run", progress=False)
@@ -74,8 +61,11 @@ def test_ray_run_survives_a_killed_actor_and_keeps_every_game_once(local_ray, tm
     pids_before = source.pids()
     killed = []
 
+    starts = []
+
     def kill_in_second_iteration(index, chunk):
-        if run.iteration == 1 and not killed:  # iteration 2 is being played: warm actors, chunks in flight
+        starts.append(chunk.id == 0)
+        if sum(starts) == 2 and not killed:  # iteration 2's games are being played: warm actors, chunks in flight
             os.kill(pids_before[index], signal.SIGKILL)
             killed.append((index, chunk.id))
 
@@ -95,6 +85,6 @@ def test_ray_run_survives_a_killed_actor_and_keeps_every_game_once(local_ray, tm
     assert (folder / "checkpoints" / "latest.pt").exists() and (folder / "replay-0002.npz").exists()
     assert read_checkpoint(folder / "checkpoints" / "latest.pt").extra["iteration"] == 2
     # the same games as the chunks played here from the same weights and seeds: none lost, none twice
-    for i in (1, 2):
+    for i in (1, 2):  # pipelined: both iterations played by the first network (iteration i by iteration i - 2's)
         records = (folder / "games" / f"iter-{i:04d}{games.make('tictactoe').record_extension}").read_text()
-        assert records == _expected_records(cfg, folder, i, seed=3)
+        assert records == expected_records(cfg, folder, i, 0, seed=3)

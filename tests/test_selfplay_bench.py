@@ -32,6 +32,23 @@ def test_bench_selfplay_smoke(tmp_path):
         pytest.approx(result["selfplay_vs_raw"], abs=0.002)]
 
 
+def test_bench_selfplay_workers_and_precisions_side_by_side(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "engine.bench", "selfplay", "--game", "tictactoe",
+                           "--config", "configs/tictactoe.yaml", "--games", "16", "--batch", "8", "--repeats", "1",
+                           "--workers", "1,2", "--precisions", "--json", "--out", str(tmp_path / "s.json")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows = result["workers"]
+    assert [r["actors"] for r in rows] == [1, 2]
+    assert all(r["games"] == 16 and r["chunks"] == 2 and r["positions_per_second"] > 0 for r in rows)
+    assert result["all_cores_over_one"] == pytest.approx(
+        rows[1]["positions_per_second"] / rows[0]["positions_per_second"], rel=0.01)
+    assert result["auto_resolves_to"] in ("fp32", "bf16")
+    assert result["auto_over_fp32"] == pytest.approx(
+        result["positions_per_second_auto"] / result["positions_per_second_fp32"], rel=0.01)
+
+
 @pytest.mark.parametrize("extra", [["--probe-every", "0"], ["--games", "1", "--probe-every", "100000"]])
 def test_bench_selfplay_bad_arguments(tmp_path, extra):
     """A probe interval below 1, or one that no probe reaches, is a one-line error (not a division by zero)."""

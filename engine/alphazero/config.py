@@ -194,6 +194,11 @@ class RunSection:
     """``auto`` (CUDA when present), ``cpu`` or ``cuda``."""
     threads: int = 1
     """torch threads of this process (1 on small shared machines)."""
+    workers: int = -1
+    """Self-play worker processes beside the learner: -1 every core but the learner's (none on a one-core
+    machine), 0 none (self-play in this process, then training: one phase after the other), N: N processes.
+    With workers the next iteration's games are played while the learner trains (``engine.alphazero.sources``);
+    ``--ray`` uses ``ray.actors`` instead."""
     precision: str = "auto"
     """Network arithmetic of self-play, evaluation and the learner: ``auto`` (bf16 where the device computes it
     natively: a GPU, or a CPU with AVX512-BF16 or AMX; else fp32), ``fp32`` or ``bf16`` (``nets.precision``)."""
@@ -215,6 +220,7 @@ class RunSection:
         _need(self.iterations >= 1, "run.iterations", ">= 1", self.iterations)
         _need(0.0 <= self.target_mcts_score <= 1.0, "run.target_mcts_score", "in [0, 1]", self.target_mcts_score)
         _need(self.threads >= 1, "run.threads", ">= 1", self.threads)
+        _need(self.workers >= -1, "run.workers", ">= -1 (-1: every core but one)", self.workers)
         _need(self.precision in PRECISIONS, "run.precision", f"one of {', '.join(PRECISIONS)}", self.precision)
 
 

@@ -59,6 +59,7 @@ from ..matches import random_openings, run_match
 from .config import SelfPlayConfig, config_from_dict
 from .learner import Learner, learning_rate
 from .replay import ReplayBuffer
+from .sources import Ahead, LocalGames
 from .worker import SelfPlayWorker, build_net
 
 CHECKPOINT_KIND = "alphazero-run"
@@ -85,29 +86,10 @@ def deferred_interrupt():
             raise KeyboardInterrupt
 
 
-class LocalGames:
-    """The single-process game source: the run's own worker plays all of an iteration's games.
-
-    A game source has ``play(weights, version, num_games, seed, progress) -> SelfPlayBatch`` (``version``
-    names the weights: the iteration whose network plays) and ``close()``.
-    """
-
-    def __init__(self, worker: SelfPlayWorker):
-        self.worker = worker
-
-    def play(self, weights: dict, version, num_games: int, seed: int, progress=None):
-        self.worker.set_weights(weights)
-        return self.worker.play(num_games, seed, progress=progress)
-
-    def close(self) -> None:
-        pass
-
-
-
-def game_records(game, summaries, iteration: int) -> str:
+def game_records(game, summaries, iteration: int, network: int) -> str:
     """The records of an iteration's self-play games (``GameSummary``), as written to ``games/iter-NNNN``: SGF for
-    Go, PGN for chess, move lists otherwise; both sides are the network of the previous iteration."""
-    player = f"rlengine self-play, network of iteration {iteration - 1}"  # PB/PW, White/Black
+    Go, PGN for chess, move lists otherwise; both sides are the network of iteration ``network``."""
+    player = f"rlengine self-play, network of iteration {network}"  # PB/PW, White/Black
     return "\n".join(game.format_record(g.actions, {"first": player, "second": player, "iteration": iteration,
                                                     "game": k + 1, "ended by": g.reason})
                      for k, g in enumerate(summaries))
@@ -135,7 +117,9 @@ class SelfPlayRun:
         self.net = build_net(self.game, cfg)
         self.learner = Learner(self.net, cfg.train, self.device, cfg.run.precision)
         self.worker = SelfPlayWorker(self.game, cfg, net=build_net(self.game, cfg), device=self.device)
-        self.games = LocalGames(self.worker)  # what plays each iteration's games (``use_ray``: Ray actors)
+        self.games = LocalGames(self.worker)  # what plays each iteration's games (``use_workers``, ``use_ray``)
+        self.ahead: Ahead | None = None    # pipelined: the next iteration's games, under way
+        self.selfplay_network: int | None = None  # pipelined: the network that plays the next iteration
         self.replay = ReplayBuffer(cfg.replay.window, self.game.plane_shape, self.game.num_actions,
                                    aux=cfg.aux_targets)
         self.iteration = 0
@@ -195,6 +179,7 @@ class SelfPlayRun:
         run.metrics = [dict(r) for r in extra["metrics"]]
         run.previous_iteration = int(extra["previous_iteration"])
         run.best_iteration = int(extra["best_iteration"])
+        run.selfplay_network = extra.get("selfplay_network")
         replay_path = folder / f"replay-{run.iteration:04d}.npz"
         run.replay, _ = ReplayBuffer.load(replay_path, cfg.replay.window, aux=cfg.aux_targets)
         run._load_pending(folder / f"selfplay-{run.iteration:04d}.npz")
@@ -257,12 +242,28 @@ class SelfPlayRun:
         self._save_net(self._net_path(0), 0)
 
     def use_ray(self, section=None):
-        """Play the self-play games on Ray actors (``engine.distributed.RaySelfPlay``); the rest is unchanged."""
+        """Play the self-play games on Ray actors (``engine.distributed.RaySelfPlay``), pipelined with the learner."""
         from ..distributed.selfplay import RaySelfPlay
 
         self.games = RaySelfPlay(self.cfg, section, console=self.console)
         self.worker.pending = []  # the actors play whole games: nothing carries over
         return self.games
+
+    def use_workers(self, workers: int):
+        """Play the self-play games on ``workers`` local processes (``engine.distributed.ProcessSelfPlay``),
+        pipelined with the learner; 0 keeps them in this process."""
+        if workers < 1:
+            return self.games
+        from ..distributed.processes import ProcessSelfPlay
+
+        self.games = ProcessSelfPlay(self.cfg, workers, console=self.console)
+        self.worker.pending = []  # the workers play whole games: nothing carries over
+        return self.games
+
+    @property
+    def pipelined(self) -> bool:
+        """Self-play runs outside this process, beside the learner (``engine.alphazero.sources``)."""
+        return not isinstance(self.games, LocalGames)
 
     # ------------------------------------------------------------------------------------------- helpers
     def _net_path(self, iteration: int) -> Path:
@@ -273,8 +274,10 @@ class SelfPlayRun:
                         metadata={"game": self.game.name, "iteration": iteration, "kind": "alphazero-net",
                                   "simulations": self.cfg.eval.simulations, "gumbel": self.cfg.mcts.gumbel})
 
-    def _weights(self, iteration: int) -> dict:
-        if iteration == self.iteration + 1:
+    def _weights(self, iteration: int, current: int) -> dict:
+        """The weights of the network of ``iteration``: a copy of the learner's when it is ``current``, else the
+        saved ones."""
+        if iteration == current:
             return {k: v.detach().clone() for k, v in self.net.state_dict().items()}
         return read_checkpoint(self._net_path(iteration)).model
 
@@ -305,12 +308,14 @@ class SelfPlayRun:
         seed_everything(derived_seed(self.seed, i, "iteration"))
         # --- self-play
         source = self.best_iteration if cfg.eval.gating else self.iteration
-        weights = self.net.state_dict() if source == self.iteration else read_checkpoint(self._net_path(source)).model
-        with self._progress() as bar:
-            task = bar.add_task(f"iteration {i}: self-play", total=cfg.selfplay.games_per_iteration)
-            batch = self.games.play(weights, source, cfg.selfplay.games_per_iteration,
-                                    derived_seed(self.seed, i, "selfplay"),
-                                    progress=lambda g, p: bar.update(task, completed=g))
+        if self.pipelined:
+            batch, source = self._pipelined_selfplay(i, source)
+        else:
+            with self._progress() as bar:
+                task = bar.add_task(f"iteration {i}: self-play", total=cfg.selfplay.games_per_iteration)
+                batch = self.games.play(self._weights(source, self.iteration), source,
+                                        cfg.selfplay.games_per_iteration, derived_seed(self.seed, i, "selfplay"),
+                                        progress=lambda g, p: bar.update(task, completed=g))
         sp = batch.stats
         self.replay.add_batch(batch)
         # --- training
@@ -357,16 +362,39 @@ class SelfPlayRun:
             "selfplay_seconds": sp["seconds"], "train_seconds": tr["seconds"],
             "eval_seconds": ev.get("seconds", ""), "iteration_seconds": seconds,
         }
-        if "chunks" in sp:  # a distributed source: its chunks and the ones played again after an actor died
+        if "chunks" in sp:  # a source of workers: its chunks and the ones played again after a worker died
             row["chunks"], row["resubmitted_chunks"] = sp["chunks"], sp["resubmitted_chunks"]
+            row["selfplay_wait_seconds"] = sp.get("wait_seconds", "")
         for key in ("elo", "elo_ci95", "score_previous", "score_random", "score_mcts", "score_best",
                     "elo_mcts", "gate"):
             row[key] = ev.get(key, "")
         # --- save (Ctrl-C waits until every file of the iteration is on disk)
         with deferred_interrupt():
-            self._save_iteration(i, batch, row)
+            self._save_iteration(i, batch, row, source)
         self._log(row)
         return row
+
+    def _pipelined_selfplay(self, i: int, source: int):
+        """Iteration ``i``'s games, played while the previous iteration trained (or now, after a start or resume),
+        and the network that played them; then the start of iteration ``i + 1``'s with the network ``source``, the
+        learner's as it is now."""
+        cfg = self.cfg
+        if self.ahead is None:  # nothing under way: the first iteration of this process
+            network = source if self.selfplay_network is None else self.selfplay_network
+            self.ahead = Ahead(self.games, self._weights(network, self.iteration), network, i,
+                               cfg.selfplay.games_per_iteration, derived_seed(self.seed, i, "selfplay"))
+        t0 = time.perf_counter()
+        with self._progress() as bar:
+            task = bar.add_task(f"iteration {i}: self-play ({self.games.workers} workers)",
+                                total=cfg.selfplay.games_per_iteration, completed=self.ahead.games)
+            batch = self.ahead.result(progress=lambda g: bar.update(task, completed=g))
+        batch.stats["wait_seconds"] = time.perf_counter() - t0
+        played_by, self.ahead = self.ahead.version, None
+        self.selfplay_network = source
+        if i < cfg.run.iterations:
+            self.ahead = Ahead(self.games, self._weights(source, self.iteration), source, i + 1,
+                               cfg.selfplay.games_per_iteration, derived_seed(self.seed, i + 1, "selfplay"))
+        return batch, played_by
 
     def _eval_player(self, net, name: str, seed: int) -> AlphaZeroAgent:
         """A network's player in the evaluation games (``_eval_mcts``'s search, the run's device and precision)."""
@@ -399,7 +427,7 @@ class SelfPlayRun:
                         bar.update(task, completed=done + n)
                         done += n
                         continue
-                    opp = self._eval_player(self._net_with(self._weights(it)), iteration_name(it),
+                    opp = self._eval_player(self._net_with(self._weights(it, current=i)), iteration_name(it),
                                             derived_seed(self.seed, i, "eval-opponent", k))
                 elif kind == "random":
                     opp = RandomAgent(game, seed=derived_seed(self.seed, i, "random"))
@@ -435,14 +463,14 @@ class SelfPlayRun:
         self.ratings = ratings
         return out
 
-    def _save_iteration(self, i: int, batch, row: dict) -> None:
+    def _save_iteration(self, i: int, batch, row: dict, network: int) -> None:
         folder = self.folder
         self.metrics.append(row)
         # game records
         if self.cfg.selfplay.save_games != 0:
             keep = batch.games if self.cfg.selfplay.save_games < 0 else batch.games[: self.cfg.selfplay.save_games]
             atomic_write_text(folder / "games" / f"iter-{i:04d}{self.game.record_extension}",
-                              game_records(self.game, keep, i))
+                              game_records(self.game, keep, i, network))
         # replay first, then the checkpoint that names its iteration: a crash between leaves the old pair
         self.replay.save(folder / f"replay-{i:04d}.npz", {"iteration": i})
         if self.worker.pending:
@@ -451,7 +479,8 @@ class SelfPlayRun:
         self._save_net(self._net_path(i), i)
         extra = {"kind": CHECKPOINT_KIND, "game": self.game.name, "iteration": i, "counters": self.counters,
                  "elo_games": [list(r) for r in self.elo_games], "metrics": self.metrics,
-                 "previous_iteration": self.previous_iteration, "best_iteration": self.best_iteration}
+                 "previous_iteration": self.previous_iteration, "best_iteration": self.best_iteration,
+                 "selfplay_network": self.selfplay_network}
         save_checkpoint(folder / "checkpoints" / "latest.pt", self.net, self.learner.optimizer,
                         step=self.learner.step, extra=extra,
                         metadata={"game": self.game.name, "iteration": i, "kind": CHECKPOINT_KIND})
@@ -463,7 +492,7 @@ class SelfPlayRun:
         (folder / f"selfplay-{i - 1:04d}.npz").unlink(missing_ok=True)
         if not self.cfg.run.keep_checkpoints:
             for k in range(1, i):
-                if k not in (self.previous_iteration, self.best_iteration):
+                if k not in (self.previous_iteration, self.best_iteration, self.selfplay_network):
                     self._net_path(k).unlink(missing_ok=True)
         self._write_metrics()
 

@@ -31,6 +31,14 @@ per actor CPU-second (steady on a shared machine: it falls only when actors slow
 memory bandwidth, not when other jobs take the cores).
 
     python -m engine.bench selfplay --game connect4 --games 256 --ray ray.actors=1,2
+
+``--workers`` measures what ``python -m engine.selfplay`` does on this machine: the same games played by
+``engine.distributed.ProcessSelfPlay`` with 1 worker process and with one per core (``--workers 1,2`` for other
+counts), positions/s of each next to the single-process figure and ``all_cores_over_one`` (the ratio of the
+largest count to one). ``--precisions`` measures the single process twice, with ``run.precision=fp32`` and
+``auto`` (``auto_over_fp32``; ``auto_resolves_to`` says what ``auto`` picked on this CPU).
+
+    python -m engine.bench selfplay --game connect4 --workers --precisions --json
 """
 
 from __future__ import annotations
@@ -56,11 +64,15 @@ def main(argv=None):
     p.add_argument("--probe-every", type=int, default=8,
                    help="time a raw full-batch network call after every N-th self-play call (default 8)")
     p.add_argument("--ray", action="store_true", help="also measure Ray actors (counts from ray.actors=1,2,...)")
+    p.add_argument("--workers", nargs="?", const="", default=None, metavar="N,M",
+                   help="also measure worker processes: 1 and one per core, or these counts")
+    p.add_argument("--precisions", action="store_true", help="measure the single process in fp32 and in auto")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
     args = p.parse_args(argv)
     simulations_of(args)
     setup(args)
     actor_counts = _actor_counts(args)
+    worker_counts = _worker_counts(args.workers)
     if args.games < 1 or args.repeats < 1 or args.probe_every < 1:
         raise UserError("--games, --repeats and --probe-every must be at least 1")
     import torch
@@ -75,14 +87,24 @@ def main(argv=None):
     worker = SelfPlayWorker(game, cfg, device="cpu")
     result = {"game": game.name, "net": f"{cfg.net.blocks}x{cfg.net.channels} resnet",
               "batch": cfg.selfplay.parallel_games, "simulations": cfg.mcts.simulations, "gumbel": cfg.mcts.gumbel,
-              **_measure(worker, game, args)}
+              "precision": cfg.run.precision, **_measure(worker, game, args)}
+    if args.precisions:
+        result.update(_precisions(cfg, game, args, result))
     if args.ray:
-        result["ray"] = _ray_scaling(cfg, worker, actor_counts, args, result["positions_per_second"])
-    text = "\n".join(f"{k}: {v}" for k, v in result.items() if k != "ray")
-    for row in result.get("ray", []):
-        text += (f"\nray {row['actors']} actor(s): {row['positions_per_second']} positions/s "
-                 f"({row['vs_single_process']}x single process, scaling {row['scaling_efficiency']}), "
-                 f"{row['positions_per_actor_cpu_second']} positions per actor CPU-second")
+        result["ray"] = _scaling("ray", cfg, worker, actor_counts, args, result["positions_per_second"])
+    if worker_counts is not None:
+        rows = _scaling("processes", cfg, worker, worker_counts, args, result["positions_per_second"])
+        result["workers"] = rows
+        ones = [r for r in rows if r["actors"] == 1]
+        if ones and rows[-1]["actors"] > 1:
+            result["all_cores_over_one"] = round(rows[-1]["positions_per_second"] / ones[0]["positions_per_second"],
+                                                 3)
+    text = "\n".join(f"{k}: {v}" for k, v in result.items() if k not in ("ray", "workers"))
+    for kind in ("ray", "workers"):
+        for row in result.get(kind, []):
+            text += (f"\n{kind} {row['actors']}: {row['positions_per_second']} positions/s "
+                     f"({row['vs_single_process']}x single process, scaling {row['scaling_efficiency']}), "
+                     f"{row['positions_per_actor_cpu_second']} positions per worker CPU-second")
     finish(NAME, args, result, None if args.json else text)
     return 0
 
@@ -103,6 +125,40 @@ def _actor_counts(args) -> list[int]:
     if args.ray and not actor_counts:
         actor_counts = [1, 2]
     return actor_counts
+
+
+def _worker_counts(text: str | None) -> list[int] | None:
+    """``--workers``: None (not asked), ``[1, cores]`` (no counts given) or the counts given."""
+    if text is None:
+        return None
+    if not text:
+        from ..alphazero.sources import available_cores
+
+        return sorted({1, available_cores()})
+    try:
+        counts = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(f"--workers {text}: give counts separated by commas, e.g. --workers 1,2") from None
+    if not counts or min(counts) < 1:
+        raise UserError(f"--workers {text}: counts must be >= 1")
+    return counts
+
+
+def _precisions(cfg, game, args, measured: dict) -> dict:
+    """The single process again in the other precision (fp32 or auto): positions/s of both and their ratio."""
+    import dataclasses
+
+    from nets.precision import resolve_precision
+
+    from ..alphazero import SelfPlayWorker
+
+    other = "fp32" if cfg.run.precision != "fp32" else "auto"
+    other_cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, precision=other))
+    rate = _measure(SelfPlayWorker(game, other_cfg, device="cpu"), game, args)["positions_per_second"]
+    rates = {cfg.run.precision: measured["positions_per_second"], other: rate}
+    return {"positions_per_second_fp32": rates["fp32"], "positions_per_second_auto": rates.get("auto"),
+            "auto_resolves_to": resolve_precision("auto", "cpu"),
+            "auto_over_fp32": round(rates["auto"] / rates["fp32"], 3) if rates.get("auto") else None}
 
 
 def _config(args):
@@ -203,28 +259,37 @@ class RawProbe:
         return out
 
 
-def _ray_scaling(cfg, worker, counts: list[int], args, single: float) -> list[dict]:
-    """Positions/s of ``RaySelfPlay`` with each actor count (best of ``args.repeats``), same games as above."""
+def _scaling(kind: str, cfg, worker, counts: list[int], args, single: float) -> list[dict]:
+    """Positions/s of a pool of ``kind`` (``ray``: ``RaySelfPlay`` actors; ``processes``: ``ProcessSelfPlay``
+    workers) for each count (best of ``args.repeats``), the same games as above."""
     import dataclasses
 
-    from ..distributed import RaySelfPlay, connect
+    if kind == "ray":
+        from ..distributed import RaySelfPlay, connect
 
-    section = dataclasses.replace(cfg.ray, actors=max(counts))
-    connect(dataclasses.replace(section, local_cpus=section.local_cpus or
-                                max(1, int(max(counts) * section.num_cpus))))
+        section = dataclasses.replace(cfg.ray, actors=max(counts))
+        connect(dataclasses.replace(section, local_cpus=section.local_cpus or
+                                    max(1, int(max(counts) * section.num_cpus))))
     weights = worker.net.state_dict()
     rows, one = [], None
     for n in counts:
-        source = RaySelfPlay(cfg, dataclasses.replace(section, actors=n))
-        source.play(weights, 0, n * source.chunk_games, seed=args.seed)  # warm-up: start, compile, first calls
-        best = None
-        for r in range(args.repeats):
-            w0 = time.perf_counter()
-            batch = source.play(weights, 0, args.games, seed=args.seed + r)
-            wall = time.perf_counter() - w0
-            if best is None or wall < best[0]:
-                best = (wall, batch.stats)
-        source.close()
+        if kind == "ray":
+            source = RaySelfPlay(cfg, dataclasses.replace(section, actors=n))
+        else:
+            from ..distributed.processes import ProcessSelfPlay
+
+            source = ProcessSelfPlay(cfg, n)
+        try:
+            source.play(weights, 0, n * source.chunk_games, seed=args.seed)  # warm-up: start, compile, first calls
+            best = None
+            for r in range(args.repeats):
+                w0 = time.perf_counter()
+                batch = source.play(weights, 0, args.games, seed=args.seed + r)
+                wall = time.perf_counter() - w0
+                if best is None or wall < best[0]:
+                    best = (wall, batch.stats)
+        finally:
+            source.close()
         wall, s = best
         rate = s["moves"] / wall
         one = rate if n == counts[0] and counts[0] == 1 else one

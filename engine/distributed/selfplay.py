@@ -20,31 +20,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import UserError, derived_seed
+from ..core import UserError
+from .chunks import Chunk, WorkerDied, make_chunks, merge_stats, play_chunks, timed_play
 from .cluster import actor_options, await_restart, connect, setup_actor_process
 from .config import RaySection
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A unit of self-play work: ``games`` games played with ``seed``."""
-
-    id: int
-    games: int
-    seed: int
-
-
-def make_chunks(num_games: int, chunk_games: int, seed: int) -> list[Chunk]:
-    """Split ``num_games`` into chunks of ``chunk_games`` (the last may be smaller), seeds from ``(seed, id)``."""
-    count = -(-num_games // chunk_games)
-    return [Chunk(k, min(chunk_games, num_games - k * chunk_games), derived_seed(seed, "chunk", k))
-            for k in range(count)]
 
 
 class SelfPlayActor:
@@ -71,11 +54,7 @@ class SelfPlayActor:
         if version != self.version:
             self.worker.set_weights({k: np.array(v) for k, v in weights.items()})  # writable copies
             self.version = version
-        t0, c0 = time.perf_counter(), time.process_time()
-        batch = self.worker.play(chunk.games, chunk.seed)
-        batch.stats["actor_wall_seconds"] = time.perf_counter() - t0
-        batch.stats["actor_cpu_seconds"] = time.process_time() - c0
-        return chunk.id, batch
+        return timed_play(self.worker, chunk)
 
 
 class RaySelfPlay:
@@ -103,6 +82,10 @@ class RaySelfPlay:
         self.resubmitted = 0
         self.pids()  # wait until every actor is up: a failing start shows here, not in the first iteration
 
+    @property
+    def workers(self) -> int:
+        return len(self.actors)
+
     def pids(self) -> list[int]:
         import ray
 
@@ -118,56 +101,34 @@ class RaySelfPlay:
         t0 = time.perf_counter()
         weights_ref = ray.put({k: v.detach().cpu().numpy() for k, v in weights.items()})
         chunks = make_chunks(num_games, self.chunk_games, seed)
-        todo = deque(chunks)
-        idle = deque(range(len(self.actors)))
-        inflight: dict = {}
-        results: dict[int, object] = {}
-        failures: dict[int, int] = {}
-        games_done = positions_done = resubmitted = 0
-        while todo or inflight:
-            while todo and idle:
-                index, chunk = idle.popleft(), todo.popleft()
-                inflight[self.actors[index].play.remote(version, weights_ref, chunk)] = (index, chunk)
-                if self.on_dispatch is not None:
-                    self.on_dispatch(index, chunk)
-            done, _ = ray.wait(list(inflight), num_returns=1)
+
+        def send(index, chunk):
+            return self.actors[index].play.remote(version, weights_ref, chunk)
+
+        def receive(refs):
+            done, _ = ray.wait(refs, num_returns=1)
+            out = []
             for ref in done:
-                index, chunk = inflight.pop(ref)
                 try:
-                    chunk_id, batch = ray.get(ref)
+                    out.append((ref, ray.get(ref)[1]))
                 except RayActorError as err:
-                    await_restart(self.actors[index])  # the other actors' chunks keep running meanwhile
-                    idle.append(index)
-                    failures[chunk.id] = failures.get(chunk.id, 0) + 1
-                    if failures[chunk.id] > self.section.max_chunk_retries:
-                        raise UserError(f"ray: self-play chunk {chunk.id} lost {failures[chunk.id]} times to dead "
-                                        f"actors; last error: {type(err).__name__}") from None
-                    resubmitted += 1
-                    todo.appendleft(chunk)  # same id, same seed: the same games
-                    if self.console is not None:
-                        self.console.print(f"ray: actor {index} died during chunk {chunk.id}; chunk sent again",
-                                           highlight=False)
-                    continue
-                idle.append(index)
-                if chunk_id in results:  # cannot happen with one dispatch per chunk; never count a chunk twice
-                    continue
-                results[chunk_id] = batch
-                games_done += len(batch.games)
-                positions_done += len(batch)
-                if progress is not None:
-                    progress(games_done, positions_done)
-        ordered = [results[c.id] for c in chunks]
-        batch = SelfPlayBatch.concatenate(ordered)
-        wall = time.perf_counter() - t0
-        stats = batch.stats
-        actor_seconds = stats.get("seconds", 0.0)
-        # ``seconds`` becomes the iteration's wall time (positions/s is the cluster's); the network's share stays
-        # a share of the actors' time.
-        stats["actor_seconds"] = actor_seconds
-        stats["network_seconds"] = stats.get("network_seconds", 0.0) * wall / max(actor_seconds, 1e-9)
-        stats["seconds"] = wall
-        stats["chunks"] = len(chunks)
-        stats["resubmitted_chunks"] = resubmitted
+                    out.append((ref, WorkerDied(type(err).__name__)))
+            return out
+
+        def lost(index, chunk, reason):
+            if self.console is not None:
+                self.console.print(f"ray: actor {index} died during chunk {chunk.id} ({reason}); chunk sent again",
+                                   highlight=False)
+
+        def revive(index):
+            if not self.actors:
+                raise UserError("ray: the self-play actors were closed")
+            await_restart(self.actors[index])
+
+        batches, resubmitted = play_chunks(chunks, len(self.actors), send, receive, revive,
+                                           self.section.max_chunk_retries, self.on_dispatch, lost, progress)
+        batch = SelfPlayBatch.concatenate(batches)
+        merge_stats(batch, time.perf_counter() - t0, len(chunks), resubmitted)
         self.last_chunks = [c.id for c in chunks]
         self.resubmitted += resubmitted
         return batch
