@@ -9,9 +9,10 @@
     python -m engine.selfplay --config connect4 --ray --address auto   # ... on a running cluster
     python -m engine.selfplay --init runs/sup-connect4-.../checkpoints/supervised.pt   # from supervised weights
 
-With no arguments it runs engine/configs/connect4.yaml (the embedded default and a stopping rule): Connect Four in one
-process on the CPU, a 4-block x 32-channel ResNet, Gumbel AlphaZero with 48 simulations per move, 192 games per
-iteration played 64 at a time, each iteration followed by 20 games against the previous network, the random
+With no arguments it runs engine/configs/connect4.yaml (the embedded default and a stopping rule): Connect Four on the
+CPU, the games played by worker processes on every core but one while the learner trains on the last (run.workers;
+iteration i+1's games are played while iteration i trains), a 4-block x 32-channel ResNet, Gumbel AlphaZero with
+48 simulations per move, 192 games per iteration played 64 at a time, each iteration followed by 20 games against the previous network, the random
 player and pure MCTS with 1,000 rollouts. It runs until its network scores at least 0.55 against pure MCTS
 (run.target_mcts_score; at most 60 iterations, run.iterations), says after the second iteration (the first
 compiles) how long the cap is at this machine's speed, and ends with the command that plays the network

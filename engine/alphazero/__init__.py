@@ -17,7 +17,8 @@ The pieces are separate so that a distributed runner can hold them as actors:
 * the evaluation games: ``engine.matches.run_match`` between ``agents.alphazero.AlphaZeroAgent`` players and the
   yardsticks of ``agents.make`` (``random``, ``mcts:N``), all games of a match side by side;
 * ``SelfPlayRun``: the loop, the run folder, resume; it takes each iteration's games from a game source
-  (``LocalGames``: its own worker; ``run.use_ray()``: ``engine.distributed.RaySelfPlay`` on Ray actors).
+  (``engine.alphazero.sources``: ``LocalGames``, its own worker; ``run.use_workers(n)``: worker processes;
+  ``run.use_ray()``: Ray actors; the last two pipelined with the learner).
 """
 
 from .config import DEFAULT, SelfPlayConfig, make_config

@@ -1,19 +1,15 @@
 """Distributed AlphaZero self-play on Ray: N actors, each a ``SelfPlayWorker`` with a CPU copy of the network.
 
-The single-process loop (``engine.alphazero.run.SelfPlayRun``) asks a *game source* for each iteration's games;
+The run loop (``engine.alphazero.run.SelfPlayRun``) asks a *game source* for each iteration's games;
 ``RaySelfPlay`` is the source that spreads them over actors, everything else (learner in the driver, replay,
 arena, Elo, checkpoints, run folder) is the same code. Like the actor/learner split of Ape-X and IMPALA
-(Horgan et al. 2018, Espeholt et al. 2018), but synchronous per iteration as AlphaZero's own pipeline is
-when its self-play uses the newest network.
+(Horgan et al. 2018, Espeholt et al. 2018); the run pipelines it as it does local worker processes (the actors
+play iteration i+1 while the learner trains on iteration i: ``engine.alphazero.sources``).
 
-* Weights: once per iteration the driver puts the state dict (numpy) in the object store with a version (the
-  iteration whose network plays); an actor loads it only when the version changes.
-* Work: the iteration's games are split into chunks of ``ray.chunk_games`` with fixed ids ``0..K-1`` and seeds
-  ``derived_seed(iteration seed, "chunk", id)``, so the games are a pure function of the run's seed, the
-  iteration and the chunk size, whatever the number of actors or the order in which chunks finish.
-* Faults: an actor that dies is restarted by Ray (``max_restarts``); the driver catches the
-  ``RayActorError`` of its chunk and sends the chunk again (same seed: same games). Results are keyed by chunk
-  id, so a chunk is never counted twice or lost; one that fails ``max_chunk_retries`` times stops the run.
+* Weights: the driver puts the state dict (numpy) in the object store with a version (the iteration whose
+  network plays); an actor loads it only when the version changes.
+* Work and faults: ``engine.distributed.chunks`` (chunks with fixed ids and seeds; an actor that dies is
+  restarted by Ray, ``max_restarts``, and its chunk sent again; none lost or counted twice).
 """
 
 from __future__ import annotations
