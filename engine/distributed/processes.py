@@ -14,6 +14,8 @@ driver saves and stops them) and leave by themselves when the driver is gone (th
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import wait
@@ -23,9 +25,7 @@ from .chunks import Chunk, WorkerDied, make_chunks, merge_stats, play_chunks, ti
 
 
 def _worker_main(conn, cfg_dict: dict) -> None:
-    """A worker process: receive ``(version, weights or None, chunk)``, answer ``(chunk id, batch)``."""
-    import signal
-
+    """A worker process: receive ``(weights or None, chunk)``, answer ``(chunk id, batch)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the driver decides
     from ..core import pin_threads
 
@@ -88,7 +88,15 @@ class ProcessSelfPlay:
         ours, theirs = self.context.Pipe()
         proc = self.context.Process(target=_worker_main, args=(theirs, self.cfg_dict), daemon=True,
                                     name=f"selfplay-worker-{index}")
-        proc.start()
+        # A Ctrl-C while the new interpreter starts must not print its traceback: it starts with SIGINT ignored
+        # (an ignored signal stays ignored through exec, and Python then installs no handler for it).
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            proc.start()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
         theirs.close()
         self.procs[index], self.conns[index], self.versions[index] = proc, ours, None
 
