@@ -11,17 +11,16 @@
 
 With no arguments it runs engine/configs/connect4.yaml (the embedded default and a stopping rule): Connect Four on the
 CPU, the games played by worker processes on every core but one while the learner trains on the last (run.workers;
-iteration i+1's games are played while iteration i trains), a 4-block x 32-channel ResNet, Gumbel AlphaZero with
-48 simulations per move, 192 games per iteration played 64 at a time, each iteration followed by 20 games against the previous network, the random
-player and pure MCTS with 1,000 rollouts. It runs until its network scores at least 0.55 against pure MCTS
-(run.target_mcts_score; at most 60 iterations, run.iterations), says after the second iteration (the first
-compiles) how long the cap is at this machine's speed, and ends with the command that plays the network
-(python -m engine.play connect4 --checkpoint RUN/checkpoints/newest.pt). It writes runs/connect4-<time>/
-(README.txt there says what each file is; see engine/alphazero/run.py). --resume RUN key=value saves the
-changes in the run's config.yaml.
-Ctrl-C stops after saving; --resume continues exactly (model, optimizer, replay, counters, random states).
-With --ray the games of each iteration are played by ``ray.actors`` Ray actors (engine/distributed/selfplay.py)
-while the learner, replay, arena and run folder stay in this process; --resume works with or without --ray.
+iteration i+1's games are played while iteration i trains), a 4-block x 32-channel ResNet, Gumbel AlphaZero with 48
+simulations per move, 192 games per iteration played 64 at a time, each iteration followed by 20 games against the
+previous network, the random player and pure MCTS with 1,000 rollouts. It runs until its network scores at least 0.55
+against pure MCTS (run.target_mcts_score; at most 60 iterations, run.iterations), says after the second iteration (the
+first compiles) how long the cap is at this machine's speed, and ends with the command that plays the network
+(python -m engine.play connect4 --checkpoint RUN/checkpoints/newest.pt). It writes runs/connect4-<time>/ (README.txt
+there says what each file is; see engine/alphazero/run.py). --resume RUN key=value saves the changes in the run's
+config.yaml. Ctrl-C stops after saving; --resume continues exactly (model, optimizer, replay, counters, random states).
+With --ray the games of each iteration are played by ``ray.actors`` Ray actors (engine/distributed/selfplay.py) while
+the learner, replay, arena and run folder stay in this process; --resume works with or without --ray.
 """
 
 from __future__ import annotations
@@ -97,7 +96,7 @@ def main(argv=None):
     else:
         from .alphazero.sources import worker_count
 
-        run.use_workers(worker_count(run.cfg.run.workers))
+        run.use_workers(worker_count(run.cfg.run.workers, run.cfg.run.device))
     result = run.run()
     emit(result, args.json, "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 130 if result["stopped"] == "interrupted" else 0

@@ -41,6 +41,7 @@ def _run(folder, workers: int, seed: int = 3, hook=None, extra=()):
 def test_worker_count_setting():
     assert worker_count(0) == 0 and worker_count(3) == 3
     assert worker_count(-1) == max(0, available_cores() - 1)  # every core but the learner's
+    assert worker_count(-1, "cuda") == 0 and worker_count(2, "cuda") == 2  # auto: self-play stays on the GPU
     with pytest.raises(ConfigError, match="run.workers must be >= -1"):
         make_config(None, TINY + ["run.workers=-2"])
 

@@ -196,9 +196,10 @@ class RunSection:
     """torch threads of this process (1 on small shared machines)."""
     workers: int = -1
     """Self-play worker processes beside the learner: -1 every core but the learner's (none on a one-core
-    machine), 0 none (self-play in this process, then training: one phase after the other), N: N processes.
-    With workers the next iteration's games are played while the learner trains (``engine.alphazero.sources``);
-    ``--ray`` uses ``ray.actors`` instead."""
+    machine, or when the network runs on a GPU: self-play then stays on the GPU in this process), 0 none
+    (self-play in this process, then training: one phase after the other), N: N processes. With workers the
+    next iteration's games are played while the learner trains (``engine.alphazero.sources``); ``--ray`` uses
+    ``ray.actors`` instead."""
     precision: str = "auto"
     """Network arithmetic of self-play, evaluation and the learner: ``auto`` (bf16 where the device computes it
     natively: a GPU, or a CPU with AVX512-BF16 or AMX; else fp32), ``fp32`` or ``bf16`` (``nets.precision``)."""

@@ -47,10 +47,20 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def worker_count(setting: int) -> int:
-    """Self-play worker processes for ``run.workers``: -1 (auto) is every core but the learner's (none on one core:
-    self-play in the learner's process), else the setting."""
-    return max(0, available_cores() - 1) if setting < 0 else setting
+def worker_count(setting: int, device: str = "cpu") -> int:
+    """Self-play worker processes for ``run.workers``: -1 (auto) is every core but the learner's, and none on one
+    core or when the network runs on a GPU (self-play in the learner's process, on the GPU); else the setting."""
+    if setting >= 0:
+        return setting
+    if str(device) == "cuda" or (str(device) == "auto" and _cuda()):
+        return 0
+    return max(0, available_cores() - 1)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 class Ahead:
