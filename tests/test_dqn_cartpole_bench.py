@@ -39,3 +39,20 @@ def test_the_benchmark_trains_the_same_run_as_the_command_for_the_same_seed(tmp_
     assert a.step == b.step == 1200 and a.extra["counters"]["episodes"] == b.extra["counters"]["episodes"]
     for key in a.model:
         assert torch.equal(a.model[key], b.model[key]), key
+
+
+def test_seed_lines_count_a_lucky_early_evaluation_against_staying_but_not_against_holding():
+    from engine.benchmarks.dqn_cartpole import seed_row
+
+    def row(*means, by=20_000):
+        summary = {"seed": 0, "evaluations": [[5000 * (k + 1), m] for k, m in enumerate(means)],
+                   "best_eval_return": max(means), "final_eval_return": means[-1], "steps": 5000 * len(means),
+                   "wall_time_s": 1.0}
+        r = seed_row(summary, 475.0, by)
+        return r["reached_at"], r["stays"], r["holds_from_by"]
+
+    assert row(100, 500, 480, 500) == (10_000, True, True)
+    assert row(500, 200, 300, 500, 500) == (5000, False, True)    # 500 at 5k, lost, then learned for good by 20k
+    assert row(100, 200, 500, 500, 400) == (15_000, False, False)  # a dip after 20k fails both
+    assert row(100, 200, 300, 400, 500) == (25_000, True, False)   # reached only after --by
+    assert row(100, 200) == (None, False, False)
