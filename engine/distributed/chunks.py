@@ -86,9 +86,13 @@ def play_chunks(chunks: list[Chunk], workers: int, send: Callable[[int, Chunk], 
     return [results[c.id] for c in chunks], resubmitted
 
 
-def merge_stats(batch, wall: float, chunks: int, resubmitted: int) -> None:
-    """The statistics of an iteration played in chunks: ``seconds`` becomes its wall time (positions/s is the
-    pool's) and the network's share stays a share of the workers' time."""
+def gather(batches: list, wall: float, chunks: int, resubmitted: int):
+    """The iteration's batch from its chunks' batches (in chunk order), with the statistics of a pool: ``seconds``
+    becomes the iteration's wall time (positions/s is the pool's), the network's share stays a share of the
+    workers' time, and ``chunks`` / ``resubmitted_chunks`` are added."""
+    from ..alphazero.worker import SelfPlayBatch
+
+    batch = SelfPlayBatch.concatenate(batches)
     stats = batch.stats
     worker_seconds = stats.get("seconds", 0.0)
     stats["actor_seconds"] = worker_seconds
@@ -96,6 +100,7 @@ def merge_stats(batch, wall: float, chunks: int, resubmitted: int) -> None:
     stats["seconds"] = wall
     stats["chunks"] = chunks
     stats["resubmitted_chunks"] = resubmitted
+    return batch
 
 
 def timed_play(worker, chunk: Chunk):

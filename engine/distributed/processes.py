@@ -21,7 +21,7 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 
 from ..core import UserError
-from .chunks import Chunk, WorkerDied, make_chunks, merge_stats, play_chunks, timed_play
+from .chunks import Chunk, WorkerDied, gather, make_chunks, play_chunks, timed_play
 
 
 def _worker_main(conn, cfg_dict: dict) -> None:
@@ -110,8 +110,6 @@ class ProcessSelfPlay:
 
     def play(self, weights: dict, version, num_games: int, seed: int,
              progress: Callable[[int, int], None] | None = None):
-        from ..alphazero.worker import SelfPlayBatch
-
         t0 = time.perf_counter()
         arrays = {k: v.detach().cpu().numpy() for k, v in weights.items()}
         chunks = make_chunks(num_games, self.chunk_games, seed)
@@ -156,8 +154,7 @@ class ProcessSelfPlay:
 
         batches, resubmitted = play_chunks(chunks, self.workers, send, receive, self._revive, self.max_retries,
                                            self.on_dispatch, lost, progress)
-        batch = SelfPlayBatch.concatenate(batches)
-        merge_stats(batch, time.perf_counter() - t0, len(chunks), resubmitted)
+        batch = gather(batches, time.perf_counter() - t0, len(chunks), resubmitted)
         self.last_chunks = [c.id for c in chunks]
         self.resubmitted += resubmitted
         return batch

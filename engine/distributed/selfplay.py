@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..core import UserError
-from .chunks import Chunk, WorkerDied, make_chunks, merge_stats, play_chunks, timed_play
+from .chunks import Chunk, WorkerDied, gather, make_chunks, play_chunks, timed_play
 from .cluster import actor_options, await_restart, connect, setup_actor_process
 from .config import RaySection
 
@@ -92,8 +92,6 @@ class RaySelfPlay:
         import ray
         from ray.exceptions import RayActorError
 
-        from ..alphazero.worker import SelfPlayBatch
-
         t0 = time.perf_counter()
         weights_ref = ray.put({k: v.detach().cpu().numpy() for k, v in weights.items()})
         chunks = make_chunks(num_games, self.chunk_games, seed)
@@ -123,8 +121,7 @@ class RaySelfPlay:
 
         batches, resubmitted = play_chunks(chunks, len(self.actors), send, receive, revive,
                                            self.section.max_chunk_retries, self.on_dispatch, lost, progress)
-        batch = SelfPlayBatch.concatenate(batches)
-        merge_stats(batch, time.perf_counter() - t0, len(chunks), resubmitted)
+        batch = gather(batches, time.perf_counter() - t0, len(chunks), resubmitted)
         self.last_chunks = [c.id for c in chunks]
         self.resubmitted += resubmitted
         return batch
