@@ -126,6 +126,8 @@ def test_unknown_teacher_is_one_clear_error(tmp_path):
         main(["tictactoe", "--teacher", "stockfish", "--out", str(tmp_path / "run")])
     with pytest.raises(UserError, match="give --teacher SPEC"):
         main(["tictactoe", "--out", str(tmp_path / "run2")])
+    with pytest.raises(UserError, match="--threads must be >= 1, got 0"):
+        main(["tictactoe", "--teacher", "minimax", "--threads", "0", "--out", str(tmp_path / "run4")])
     book = tmp_path / "book.txt"
     book.write_text("b2 a1\n# a comment\nb2 b2\n")
     with pytest.raises(UserError, match=r"book.txt, line 3: move 2 \('b2'\).*occupied"):
@@ -186,12 +188,13 @@ def test_smoke_run_trains_a_checkpoint_that_agents_play_and_resumes(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "engine.supervised", "tictactoe", "--teacher", "minimax", "--positions", "300",
-           "--epochs", "2", "--workers", "1", "--out", str(run), "--json", "net.blocks=1", "net.channels=8"]
+           "--epochs", "2", "--workers", "1", "--threads", "2", "--out", str(run), "--json", "net.blocks=1",
+           "net.channels=8"]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert Path(result["checkpoint"]).is_file() and 0.0 <= result["top1"] <= result["top3"] <= 1.0
-    assert result["positions"] >= 300 and result["epochs"] == 2
+    assert result["positions"] >= 300 and result["epochs"] == 2 and result["threads"] == 2
     assert (run / "metrics.csv").read_text().count("\n") == 3 and (run / "curves.png").is_file()
     table = json.loads((run / "calibration.json").read_text())  # the value's reliability on the held-out games
     assert sum(b["count"] for b in table) == result["heldout_positions"] and (run / "calibration.png").is_file()
@@ -210,6 +213,7 @@ def test_smoke_run_trains_a_checkpoint_that_agents_play_and_resumes(tmp_path):
     assert out.returncode == 0, out.stderr
     again = json.loads(out.stdout.strip().splitlines()[-1])
     assert again["epochs"] == 3 and again["positions"] == result["positions"]
+    assert again["threads"] == len(os.sched_getaffinity(0))  # the default: every core
     assert (run / "metrics.csv").read_text().count("\n") == 4
     shutil.rmtree(run / "data")
 
@@ -297,6 +301,20 @@ def test_several_data_folders_train_as_one_and_keep_their_games_apart(tmp_path):
     main(["tictactoe", "--data", str(tmp_path / "a"), str(tmp_path / "b"), "--epochs", "1", "--out", str(out),
           "--no-progress", "--json"])
     assert json.loads((out / "supervised.json").read_text())["data"] == [str(tmp_path / "a"), str(tmp_path / "b")]
+
+
+def test_connect4_takes_its_tuned_learning_rate_unless_overridden(tmp_path):
+    """The game's tuned training settings sit between the supervised base and the user's overrides."""
+    from engine.supervised.cli import GAME_DEFAULTS, _config, build_parser
+
+    tuned = dict(o.split("=") for o in GAME_DEFAULTS["connect4"]["train"])
+    args = build_parser().parse_intermixed_args(["connect4", "--teacher", "c4solver"])
+    cfg = _config(args, games.make("connect4"), tmp_path / "a")
+    assert cfg.train.lr == float(tuned["train.lr"]) and cfg.train.optimizer == "adamw"
+    args = build_parser().parse_intermixed_args(["connect4", "--teacher", "c4solver", "train.lr=0.001"])
+    assert _config(args, games.make("connect4"), tmp_path / "b").train.lr == 0.001
+    args = build_parser().parse_intermixed_args(["tictactoe", "--teacher", "minimax"])
+    assert _config(args, games.make("tictactoe"), tmp_path / "c").train.lr == 0.002  # the base
 
 
 def test_reliability_bins_predicted_against_actual_scores():

@@ -1,6 +1,6 @@
 """``python -m engine.supervised GAME``: train a network on game records or on a teacher's moves.
 
-    python -m engine.supervised connect4 --teacher c4solver                 # the solver's games, ~13 minutes
+    python -m engine.supervised connect4 --teacher c4solver                 # the solver's games, ~9 minutes on 2 cores
     python -m engine.supervised tictactoe --teacher minimax --positions 4000
     python -m engine.supervised chess --teacher "uci:/usr/games/stockfish;MultiPV=4;nodes=3000" --positions 10000
     python -m engine.supervised go --teacher "gtp:/usr/games/gnugo --mode gtp --level 1 --chinese-rules"
@@ -31,16 +31,20 @@ from pathlib import Path
 from ..cli import UserError, add_common_args, emit, make_game, pin_threads, seed_everything, stop_on_sigterm
 from ..core import atomic_write_text
 
-# Defaults by game: the data generation and the number of epochs (command-line options override them).
+# Defaults by game: the data generation, the number of epochs (command-line options override them) and tuned
+# training settings ("train", put after TRAIN_BASE, before the user's key=value overrides). Connect Four's learning
+# rate: held-out top-1 after 3 epochs of 216k solver positions (4x32, batch 256) 77.0% at 0.002, 85.8% at 0.008,
+# 85.2% at 0.012, 86.5% at 0.016.
 GAME_DEFAULTS: dict[str, dict] = {
-    "connect4": {"positions": 120_000, "opening_min": 12, "opening_plies": 18, "random_moves": 0.15, "epochs": 6},
+    "connect4": {"positions": 120_000, "opening_min": 12, "opening_plies": 18, "random_moves": 0.15, "epochs": 10,
+                 "train": ["train.lr=0.012"]},
     "tictactoe": {"positions": 4_000, "opening_min": 0, "opening_plies": 2, "random_moves": 0.2, "epochs": 20},
     "chess": {"positions": 10_000, "opening_min": 0, "opening_plies": 6, "random_moves": 0.03, "epochs": 4,
               "temperature": 1.0, "max_plies": 200},
     "go": {"positions": 5_000, "opening_min": 0, "opening_plies": 6, "random_moves": 0.05, "epochs": 4},
 }
 CONFIG_FILES = {"connect4": "connect4.yaml", "tictactoe": "tictactoe.yaml", "chess": "chess.yaml"}
-# Supervised training starts from these settings (before the config file and overrides): AdamW with a cosine
+# Supervised training settings, over the config file and under the user's overrides: AdamW with a cosine
 # schedule over all steps suits a fixed dataset better than self-play's SGD over iterations.
 TRAIN_BASE = ["train.optimizer=adamw", "train.lr=0.002", "train.weight_decay=0.0001", "train.lr_schedule=cosine",
               "train.lr_final=0.05", "run.tensorboard=false"]
@@ -82,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="YAML file or shipped config name (default: the game's shipped one, e.g. connect4, go9)")
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--holdout", type=float, default=0.1, help="share of games held out (default 0.1)")
+    tr.add_argument("--threads", type=int,
+                    help="torch threads for training (default: every core; the teacher processes have finished)")
     tr.add_argument("--init", type=Path, help="start from this checkpoint's weights")
     tr.add_argument("--arena", type=int, default=0, metavar="GAMES", help="then play this many games")
     tr.add_argument("--arena-opponent", help="opponent spec (default: the teacher)")
@@ -127,7 +133,7 @@ def main(argv=None):
 
 
 def _options(args, game) -> dict:
-    d = dict(GAME_DEFAULTS.get(_family(game), GAME_DEFAULTS["connect4"]))
+    d = {k: v for k, v in GAME_DEFAULTS.get(_family(game), GAME_DEFAULTS["connect4"]).items() if k != "train"}
     for key in ("positions", "opening_min", "opening_plies", "random_moves", "temperature", "max_plies", "epochs"):
         if getattr(args, key, None) is not None:
             d[key] = getattr(args, key)
@@ -140,6 +146,8 @@ def _options(args, game) -> dict:
         raise UserError("give --teacher SPEC, --records FILE ... or --data DIR (see --help)")
     if d["positions"] < 1 or d["epochs"] < 1:
         raise UserError("--positions and --epochs must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        raise UserError(f"--threads must be >= 1, got {args.threads}")
     if not 0.0 <= args.holdout < 1.0:
         raise UserError(f"--holdout must be in [0, 1), got {args.holdout}")
     if not 0.0 <= d["random_moves"] <= 1.0:
@@ -162,7 +170,8 @@ def _config(args, game, folder: Path):
             from .. import configs
 
             path = configs.shipped(name) if name else None
-        overrides = TRAIN_BASE + [f"game.name={args.game}"] + list(args.overrides)
+        tuned = GAME_DEFAULTS.get(_family(game), {}).get("train", [])
+        overrides = TRAIN_BASE + tuned + [f"game.name={args.game}"] + list(args.overrides)
     try:
         cfg = make_config(path, overrides)
     except (ConfigError, ValueError) as err:

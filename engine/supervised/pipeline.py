@@ -23,13 +23,18 @@ def run_pipeline(game, cfg, args, opts: dict, folder: Path, console, progress: b
     ds, _ = load_datasets(data_dirs, game)
     train, held = ds.split(args.holdout, derived_seed(args.seed, "split"))
     names = ", ".join(str(d) for d in data_dirs)
+    threads = args.threads or _cores()
     if len(train) == 0:
         raise UserError(f"{names} hold {len(ds)} positions: too few to train on")
     console.print(f"data {names}: {len(ds)} positions of {len(set(ds.game.tolist()))} games | training on "
                   f"{len(train)}, {len(held)} held out | net {cfg.net.blocks}x{cfg.net.channels} | "
-                  f"{opts['epochs']} epochs of {cfg.train.batch_size}-position batches", highlight=False)
+                  f"{opts['epochs']} epochs of {cfg.train.batch_size}-position batches on {threads} "
+                  f"thread{'s' if threads > 1 else ''}", highlight=False)
+    import torch
+
     from .train import Trainer
 
+    torch.set_num_threads(threads)  # the teacher processes are done: training takes every core
     trainer = Trainer(game, cfg, folder, args.seed, opts["epochs"], console, progress)
     resumed = trainer.resume()
     if not resumed and args.init is not None:
@@ -38,6 +43,7 @@ def run_pipeline(game, cfg, args, opts: dict, folder: Path, console, progress: b
         last = trainer.run(train, held)
     finally:
         trainer.close()
+        torch.set_num_threads(1)  # searches (the arena) run best on one thread
     result = {"checkpoint": str(trainer.final), "run_dir": str(folder), "game": game.name,
               "data": [str(d) for d in data_dirs] if len(data_dirs) > 1 else str(data_dir),
               "positions": len(ds), "train_positions": len(train), "heldout_positions": len(held),
@@ -45,10 +51,16 @@ def run_pipeline(game, cfg, args, opts: dict, folder: Path, console, progress: b
               "heldout_policy_loss": _r(last.get("heldout_policy_loss")),
               "heldout_value_loss": _r(last.get("heldout_value_loss")),
               "train_loss": _r(last.get("train_loss")), "calibration_error": _r(last.get("calibration_error")),
-              **info}
+              "threads": threads, **info}
     if args.arena:
         result["arena"] = _arena(game, args, trainer.final, held, console, progress)
     return result
+
+
+def _cores() -> int:
+    from ..alphazero.sources import available_cores
+
+    return available_cores()
 
 
 def _r(x):
