@@ -305,9 +305,9 @@ def test_several_data_folders_train_as_one_and_keep_their_games_apart(tmp_path):
 
 def test_connect4_takes_its_tuned_learning_rate_unless_overridden(tmp_path):
     """The game's tuned training settings sit between the supervised base and the user's overrides."""
-    from engine.supervised.cli import GAME_DEFAULTS, _config, build_parser
+    from engine.supervised.cli import GAME_TRAIN, _config, build_parser
 
-    tuned = dict(o.split("=") for o in GAME_DEFAULTS["connect4"]["train"])
+    tuned = dict(o.split("=") for o in GAME_TRAIN["connect4"])
     args = build_parser().parse_intermixed_args(["connect4", "--teacher", "c4solver"])
     cfg = _config(args, games.make("connect4"), tmp_path / "a")
     assert cfg.train.lr == float(tuned["train.lr"]) and cfg.train.optimizer == "adamw"
