@@ -77,6 +77,22 @@ class AlphaZeroAgent(MCTSAgent):
                          name=name, top=top, time_limit=time_limit, max_batch=max_batch)
         self.resign_threshold = resign_threshold
 
+    @property
+    def material_mix(self) -> float:
+        """Chess: the share of the leaf value taken from the material and quiescence search
+        (``agents.material.MaterialMixEvaluator``); 0 is the network alone."""
+        return float(getattr(self.evaluator, "mix", 0.0))
+
+    @material_mix.setter
+    def material_mix(self, mix: float) -> None:
+        from .material import MaterialMixEvaluator
+
+        network = getattr(self.evaluator, "network", self.evaluator)
+        if float(mix) == self.material_mix:
+            return
+        self.evaluator = MaterialMixEvaluator(self.game, network, mix) if float(mix) > 0 else network
+        self._synced = self._batch_synced[:] = False  # the trees hold values of the other evaluator
+
     def observe(self, state, action, game=None) -> None:
         super().observe(state, action, game)
         if game is None and self._synced and self.game.is_terminal(self.search.root_state(0)):
@@ -117,6 +133,10 @@ class AlphaZeroAgent(MCTSAgent):
         return lead if self.game.to_play(state) == 0 else -lead
 
 
+PLAY_LEAVES = 8
+"""Positions per network call when the AlphaZero player searches one game (``MCTSAgent.leaves``)."""
+
+
 def play_config(game, simulations: int = 800, gumbel: bool = False, c_init: float | None = None,
                 decisive: bool | None = None) -> MCTSConfig:
     """The AlphaZero player's search: no noise, PUCT (or Gumbel), and decisive and anti-decisive moves where the
@@ -130,10 +150,17 @@ def play_config(game, simulations: int = 800, gumbel: bool = False, c_init: floa
 
 
 def make_alphazero(game, arg, seed=0, simulations=None, gumbel=None, device="cpu", resign_threshold=None,
-                   c_init=None, top=5, time_limit=None, decisive=None, precision="auto", **_):
-    """``alphazero[:CHECKPOINT]``: the shipped checkpoint of the game by default."""
+                   c_init=None, top=5, time_limit=None, decisive=None, precision="auto", leaves=None,
+                   material=None, **_):
+    """``alphazero[:CHECKPOINT]``: the shipped checkpoint of the game by default. ``leaves``: positions per
+    network call in a one-game search (``MCTSAgent.leaves``, default ``PLAY_LEAVES``); ``material`` (chess):
+    ``AlphaZeroAgent.material_mix``."""
     net, ckpt = load_network(game, arg)
     config = play_config(game, int(simulations) if simulations else 800, bool(gumbel), c_init, decisive)
     name = "alphazero" if not arg else f"alphazero:{Path(arg).stem}"
-    return AlphaZeroAgent(game, net, config, seed=seed, name=name, device=device,
-                          resign_threshold=resign_threshold, top=top, time_limit=time_limit, precision=precision)
+    agent = AlphaZeroAgent(game, net, config, seed=seed, name=name, device=device,
+                           resign_threshold=resign_threshold, top=top, time_limit=time_limit, precision=precision)
+    agent.leaves = PLAY_LEAVES if leaves is None else int(leaves)
+    if material is not None:
+        agent.material_mix = float(material)
+    return agent

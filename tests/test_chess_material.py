@@ -115,3 +115,33 @@ def test_material_mcts_beats_random(chess):
         players = [agents.make("mcts-material:60", chess), agents.make("random", chess, seed=colour)]
         record = play_game(chess, players if colour == 0 else players[::-1], max_moves=400)
         assert record.result == (1 if colour == 0 else -1)
+
+
+def test_material_mix_takes_the_networks_priors_and_mixes_the_values(chess, evaluator, tmp_path):
+    """``MaterialMixEvaluator``: the network's logits, ``(1 - mix) v_net + mix v_material``; the agent's
+    ``material_mix`` swaps it in and out (0: the plain network evaluator); a mix outside [0, 1] is an error."""
+    import torch
+
+    from agents.material import MaterialMixEvaluator
+    from nets import PolicyValueNet, save_checkpoint
+
+    torch.manual_seed(0)
+    net = PolicyValueNet(chess.plane_shape, chess.num_actions, blocks=1, channels=8, value_hidden=16)
+    path = save_checkpoint(tmp_path / "tiny.pt", net, metadata={"game": "chess"})
+    agent = agents.make(f"alphazero:{path}", chess, simulations=40, material=0.25)
+    mixed = agent.evaluator
+    assert isinstance(mixed, MaterialMixEvaluator) and agent.material_mix == 0.25
+    states = np.stack([chess.parse_position(p) for p in ("startpos", "startpos moves e2e4 d7d5",
+                                                         "4k3/8/8/3q4/4P3/8/8/4K3 w - - 0 1")])
+    legal = np.stack([chess.legal_mask(s) for s in states])
+    logits, values = mixed.evaluate_states(states, legal)
+    net_logits, net_values = mixed.network(np.stack([chess.encode(s) for s in states]), legal)
+    _, material = evaluator.evaluate_states(states, legal)
+    np.testing.assert_array_equal(logits, net_logits)
+    np.testing.assert_allclose(values, 0.75 * net_values + 0.25 * material, atol=1e-6)
+    assert material[2] > 0.2 > material[0] > 0  # exd5 wins the queen (a pawn up after it); the start is level
+    assert agent.choose(states[2]).action == chess.parse_move(states[2], "exd5")
+    agent.material_mix = 0
+    assert agent.evaluator is mixed.network and agent.material_mix == 0.0
+    with pytest.raises(ValueError, match="material mix is from 0 to 1"):
+        agent.material_mix = 1.5

@@ -226,6 +226,24 @@ def test_bad_checkpoint_exits_with_one_line(tmp_path):
     assert proc.drain(0.5) == []
 
 
+def test_player_option_names_the_material_search():
+    """``--player mcts-material`` plays the material search whatever network is shipped, and says so; it does
+    not go with ``--checkpoint``."""
+    proc = UciProcess("--player", "mcts-material", "--simulations", "10")
+    proc.send("uci")
+    lines = proc.read_until("uciok", START_TIMEOUT)
+    assert any(x.startswith("option name Evaluator") for x in lines)
+    assert not any(x.startswith("option name MinibatchSize") for x in lines)
+    proc.stderr_until(0, lambda got: any("--player mcts-material; playing MCTS with the material" in x
+                                         for x in got))
+    proc.send("quit")
+    assert proc.proc.wait(timeout=60) == 0
+    both = UciProcess("--player", "mcts-material", "--checkpoint", "x.pt")
+    assert both.proc.wait(timeout=120) == 2
+    assert both.all_stderr() == ["error: --checkpoint is a network: it goes with --player alphazero, not "
+                                 "mcts-material"]
+
+
 # ------------------------------------------------------------------------------------------- in process
 def test_parse_go():
     limits, problems = parse_go("wtime 1000 btime 2000 winc 10 binc 20 movestogo 5 nodes 7 depth 3".split())
@@ -388,3 +406,47 @@ def test_ten_games_on_a_five_second_clock_never_lose_on_time():
     finally:
         ours.quit()
         theirs.quit()
+
+
+def test_minibatch_size_and_material_mix_set_the_networks_search(tmp_path):
+    """With a network, ``MinibatchSize`` (default ``PLAY_LEAVES``) is the leaves per network call of the next
+    search and ``MaterialMix`` the percent of its leaf values from the material search; a search with them
+    still answers one legal bestmove within its node limit."""
+    import io
+
+    import torch
+
+    import agents
+    import games
+    from agents.alphazero import PLAY_LEAVES
+    from engine.uci import UciEngine
+    from engine.uci.options import MATERIAL_MIX
+    from nets import PolicyValueNet, save_checkpoint
+
+    game = games.make("chess")
+    torch.manual_seed(0)
+    net = PolicyValueNet(game.plane_shape, game.num_actions, blocks=1, channels=8, value_hidden=16)
+    path = save_checkpoint(tmp_path / "tiny.pt", net, metadata={"game": "chess"})
+    agent = agents.make(f"alphazero:{path}", game, seed=0)
+    out = io.StringIO()
+    engine = UciEngine(game, lambda values: agent, True, 30, out=out, err=io.StringIO(), agent=agent,
+                       warm_up=False)
+    engine.wait_ready()
+    engine.handle("uci")
+    assert f"option name MinibatchSize type spin default {PLAY_LEAVES} min 1 max 256" in out.getvalue()
+    assert f"option name MaterialMix type spin default {MATERIAL_MIX} min 0 max 100" in out.getvalue()
+    engine.handle("setoption name MinibatchSize value 8")
+    engine.handle("setoption name MaterialMix value 50")
+    engine.handle("position startpos moves e2e4")
+    engine.handle("go nodes 48")
+    engine._search_thread.join(120)
+    assert agent.leaves == 8 and agent.search.last_steps < 48 and agent.material_mix == 0.5
+    lines = out.getvalue().splitlines()
+    info = [x for x in lines if x.startswith("info depth")][-1].split()
+    assert int(info[info.index("nodes") + 1]) == 48
+    move = [x for x in lines if x.startswith("bestmove")][-1].split()[1]
+    board = chess.Board()
+    board.push_uci("e2e4")
+    assert chess.Move.from_uci(move) in board.legal_moves
+    engine.handle("setoption name MinibatchSize value 0")
+    assert "MinibatchSize must be from 1 to 256" in out.getvalue()

@@ -1,4 +1,5 @@
-"""A UCI chess engine over the search agents: ``python -m engine.uci [--checkpoint C] [--seed S] [--json]``.
+"""A UCI chess engine over the search agents: ``python -m engine.uci [--checkpoint C | --player P] [--seed S]
+[--json]``.
 
 UCI (the Universal Chess Interface, Kahlen and Huber 2000, "Description of the universal chess interface")
 is the line protocol between chess GUIs (Cute Chess, Arena, Banksia, python-chess) and engines. Supported:
@@ -10,7 +11,8 @@ is the line protocol between chess GUIs (Cute Chess, Arena, Banksia, python-ches
 * options: ``Simulations``, ``MultiPV``, ``MoveOverhead`` (ms kept back per move), ``MaxTreeNodes`` and ``Hash``
   (MB; sets ``MaxTreeNodes`` at about 6.4 KB a node), ``Threads`` (torch threads of a network; the tree search
   is one thread), ``Ponder`` (declared for GUIs; ``go ponder`` works whatever its value), ``UCI_ShowWDL``
-  (``wdl W D L`` in scores), and ``Evaluator`` without a network;
+  (``wdl W D L`` in scores), ``MinibatchSize`` with a network (leaves per network call) and ``Evaluator``
+  without one;
 * ``position startpos|fen FEN [moves m1 m2 ...]``: moves in UCI (``e2e4``, ``e7e8q``, castling as the king's
   two-square move); the repetition history of the moves is kept;
 * ``go`` with ``wtime``/``btime``/``winc``/``binc``/``movestogo`` (time management from the clock; a clock given
@@ -38,8 +40,8 @@ player) as one JSON line after ``quit``.
 
 The search runs in its own thread, in chunks of about 20 ms (``agents.mcts``), so ``isready`` and ``stop`` are
 answered while it thinks. The player is the AlphaZero agent of ``--checkpoint`` (or the game's shipped
-checkpoint), else MCTS over the material and quiescence evaluator of ``agents.material`` (``Evaluator
-material``; ``rollout`` is pure MCTS), announced on stderr.
+checkpoint), else, or with ``--player mcts-material``, MCTS over the material and quiescence evaluator of
+``agents.material`` (``Evaluator material``; ``rollout`` is pure MCTS), announced on stderr.
 
 Layout: ``options`` (declarations, ``setoption`` values), ``limits`` (``go`` arguments, time budgets),
 ``engine`` (``UciEngine``: commands and the search thread), ``program`` (the player and the command line).

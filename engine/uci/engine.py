@@ -354,6 +354,10 @@ class UciEngine:
                 agent.simulations = int(self.values["Simulations"])
             else:
                 agent.simulations = UNLIMITED
+        if "MinibatchSize" in self.values:
+            agent.leaves = int(self.values["MinibatchSize"])
+        if "MaterialMix" in self.values:
+            agent.material_mix = int(self.values["MaterialMix"]) / 100
         if hasattr(agent, "top"):
             agent.top = max(agent.top, int(self.values["MultiPV"]))
         if hasattr(agent, "max_tree_nodes"):

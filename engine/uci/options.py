@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+MATERIAL_MIX = 0
+"""Default of ``MaterialMix``: the percent of a leaf's value taken from the material search."""
 NODE_BYTES = 6_554
 """Memory of one search-tree node in chess (about 6.4 KB): ``Hash`` (MB) becomes ``MaxTreeNodes`` with it."""
 
@@ -60,7 +62,7 @@ class Option:
 
 
 def engine_options(network: bool, simulations: int) -> list[Option]:
-    """The options ``uci`` declares (``Evaluator`` only without a network)."""
+    """The options ``uci`` declares (``MinibatchSize`` only with a network, ``Evaluator`` only without)."""
     opts = [
         Option("Simulations", "spin", simulations, 1, 10_000_000,
                help="simulations of a go without limits (nodes, time, depth or infinite)"),
@@ -79,7 +81,16 @@ def engine_options(network: bool, simulations: int) -> list[Option]:
         Option("UCI_ShowWDL", "check", False,
                help="add 'wdl W D L' (permille) to info scores: W = max(Q, 0), L = max(-Q, 0), D the rest"),
     ]
-    if not network:
+    if network:
+        from agents.alphazero import PLAY_LEAVES
+
+        opts.append(Option("MinibatchSize", "spin", PLAY_LEAVES, 1, 256,
+                           help="positions per network call in the search (Lc0's name): several leaves kept "
+                                "apart by virtual loss cost little more time than one"))
+        opts.append(Option("MaterialMix", "spin", MATERIAL_MIX, 0, 100,
+                           help="percent of each leaf's value from the material and quiescence search, the rest "
+                                "from the network (0: the network alone)"))
+    else:
         opts.append(Option("Evaluator", "combo", "material", choices=("material", "rollout"),
                            help="leaf evaluator without a network: material + quiescence, or random rollouts"))
     return opts
