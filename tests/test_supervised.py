@@ -128,6 +128,8 @@ def test_unknown_teacher_is_one_clear_error(tmp_path):
         main(["tictactoe", "--out", str(tmp_path / "run2")])
     with pytest.raises(UserError, match="--threads must be >= 1, got 0"):
         main(["tictactoe", "--teacher", "minimax", "--threads", "0", "--out", str(tmp_path / "run4")])
+    with pytest.raises(UserError, match="--workers must be >= 1, got 0"):
+        main(["tictactoe", "--teacher", "minimax", "--workers", "0", "--out", str(tmp_path / "run5")])
     book = tmp_path / "book.txt"
     book.write_text("b2 a1\n# a comment\nb2 b2\n")
     with pytest.raises(UserError, match=r"book.txt, line 3: move 2 \('b2'\).*occupied"):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import os
 import time
 from pathlib import Path
 
@@ -66,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="data folder to use, or to write (default RUN/data); more folders are read too (e.g. a "
                           "teacher at several levels)")
     src.add_argument("--positions", type=int, help="labelled positions to generate (teacher)")
-    src.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="teacher processes (default: cores)")
+    src.add_argument("--workers", type=int, default=None,
+                     help="teacher processes (default: the cores this process may run on)")
     src.add_argument("--games-per-shard", type=int, default=16)
     src.add_argument("--opening-min", type=int, help="random opening plies: at least this many")
     src.add_argument("--opening-plies", type=int, help="random opening plies: at most this many")
@@ -146,6 +146,8 @@ def _options(args, game) -> dict:
         raise UserError("give --teacher SPEC, --records FILE ... or --data DIR (see --help)")
     if d["positions"] < 1 or d["epochs"] < 1:
         raise UserError("--positions and --epochs must be at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be >= 1, got {args.workers}")
     if args.threads is not None and args.threads < 1:
         raise UserError(f"--threads must be >= 1, got {args.threads}")
     if not 0.0 <= args.holdout < 1.0:

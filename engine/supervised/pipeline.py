@@ -91,6 +91,7 @@ def _teacher_data(game, args, opts: dict, data_dir: Path, console, progress: boo
         if not openings:
             raise UserError(f"--openings {args.openings}: no opening lines")
     check_teacher(game, args.teacher)
+    workers = args.workers if args.workers is not None else _cores()
     gen = GenerateOptions(teacher=args.teacher, games_per_shard=args.games_per_shard,
                           opening_min=opts["opening_min"], opening_plies=opts["opening_plies"], openings=openings,
                           random_moves=opts["random_moves"], temperature=opts["temperature"],
@@ -101,7 +102,7 @@ def _teacher_data(game, args, opts: dict, data_dir: Path, console, progress: boo
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=not progress) as bar:
-        task = bar.add_task(f"teacher games ({args.workers} processes)", total=opts["positions"])
+        task = bar.add_task(f"teacher games ({workers} processes)", total=opts["positions"])
 
         def show(have, total, manifest, seconds):
             t = manifest["totals"]
@@ -109,7 +110,7 @@ def _teacher_data(game, args, opts: dict, data_dir: Path, console, progress: boo
                        description=f"teacher games: {t['games']} games, {t['dropped']} dropped, "
                                    f"{have / max(seconds, 1e-9):.0f} positions/s")
 
-        manifest = generate(game, data_dir, gen, opts["positions"], args.seed, args.workers, show)
+        manifest = generate(game, data_dir, gen, opts["positions"], args.seed, workers, show)
     t = manifest["totals"]
     errors = [e for s in manifest["shards"] for e in s.get("first_errors", [])]
     seconds = sum(s["seconds"] for s in manifest["shards"])
