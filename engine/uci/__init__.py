@@ -11,8 +11,8 @@ is the line protocol between chess GUIs (Cute Chess, Arena, Banksia, python-ches
 * options: ``Simulations``, ``MultiPV``, ``MoveOverhead`` (ms kept back per move), ``MaxTreeNodes`` and ``Hash``
   (MB; sets ``MaxTreeNodes`` at about 6.4 KB a node), ``Threads`` (torch threads of a network; the tree search
   is one thread), ``Ponder`` (declared for GUIs; ``go ponder`` works whatever its value), ``UCI_ShowWDL``
-  (``wdl W D L`` in scores), ``MinibatchSize`` with a network (leaves per network call) and ``Evaluator``
-  without one;
+  (``wdl W D L`` in scores), ``MinibatchSize`` (leaves per network call) and ``MaterialMix`` (percent of a
+  leaf's value from the material search) with a network, ``Evaluator`` without one;
 * ``position startpos|fen FEN [moves m1 m2 ...]``: moves in UCI (``e2e4``, ``e7e8q``, castling as the king's
   two-square move); the repetition history of the moves is kept;
 * ``go`` with ``wtime``/``btime``/``winc``/``binc``/``movestogo`` (time management from the clock; a clock given

@@ -62,7 +62,8 @@ class Option:
 
 
 def engine_options(network: bool, simulations: int) -> list[Option]:
-    """The options ``uci`` declares (``MinibatchSize`` only with a network, ``Evaluator`` only without)."""
+    """The options ``uci`` declares (``MinibatchSize`` and ``MaterialMix`` only with a network, ``Evaluator`` only
+    without)."""
     opts = [
         Option("Simulations", "spin", simulations, 1, 10_000_000,
                help="simulations of a go without limits (nodes, time, depth or infinite)"),
