@@ -210,6 +210,7 @@ def test_search_chunks_never_overrun_when_simulations_get_expensive(monkeypatch)
 
         def __init__(self):
             self.done = 0
+            self.config = mcts_mod.MCTSConfig()  # one leaf per call
 
         def run(self, evaluator, n):
             for _ in range(n):
