@@ -91,7 +91,9 @@ class AlphaZeroAgent(MCTSAgent):
         if float(mix) == self.material_mix:
             return
         self.evaluator = MaterialMixEvaluator(self.game, network, mix) if float(mix) > 0 else network
-        self._synced = self._batch_synced[:] = False  # the trees hold values of the other evaluator
+        # the trees hold values of the other evaluator
+        self._synced = False
+        self._batch_synced[:] = False
 
     def observe(self, state, action, game=None) -> None:
         super().observe(state, action, game)
